@@ -1,0 +1,1 @@
+//! Key paths: the `["a"][0]` syntax of --extract/set/unset.

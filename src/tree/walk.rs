@@ -1,0 +1,1 @@
+//! The one walker: encrypt, decrypt and MAC.
