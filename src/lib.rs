@@ -5,5 +5,13 @@
 //! `.sops.yaml` configuration and one function per command in `ops`.
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod context;
+pub mod crypt;
+pub mod error;
+pub mod io;
+pub mod keys;
+pub mod metadata;
+pub mod ops;
 pub mod stores;
 pub mod tree;

@@ -1,0 +1,196 @@
+//! The one error type, its exit codes (sops's table, cli.md §2.1) and hints.
+//!
+//! Every failure a command can report is a variant here. `Display` gives the
+//! exact text sops prints, because scripts grep for it; `hint()` adds what to do
+//! next on a separate line. No variant carries a plaintext value or a key.
+
+use std::fmt;
+
+use crate::stores::StoreError;
+
+#[derive(Debug)]
+pub enum Error {
+    /// Legacy form or a command without its file argument.
+    NoFileSpecified,
+    /// The input file does not exist (encrypt, decrypt, legacy -e/-d/-r).
+    FileNotFound { path: String },
+    /// `-i` given while reading stdin.
+    InPlaceWithStdin,
+    /// `encrypt` from stdin without `--filename-override`.
+    StdinNeedsOverride,
+    /// `-i` and `--output` together.
+    OutputAndInPlace,
+    /// Two encryption-selection settings after merging flags and rules.
+    ConflictingRules,
+    /// Reading the input failed (`source` is sops's wording of the OS error).
+    ReadInput { message: String },
+    /// A plaintext file failed to parse.
+    ParsePlain(StoreError),
+    /// An encrypted file failed to parse.
+    ParseEncrypted { format: &'static str, err: StoreError },
+    /// The file has no `sops` metadata.
+    MetadataNotFound,
+    /// The metadata is present but invalid (time, version, rules, no keys).
+    Metadata(String),
+    /// An empty document given to encrypt.
+    EmptyDocument,
+    /// The plaintext already has a top-level `sops` entry.
+    AlreadyEncrypted,
+    /// No master key could decrypt the data key; the report lists each.
+    DataKeyRecovery(String),
+    /// Wrapping the new data key failed for some master key.
+    GenerateDataKey(Vec<String>),
+    /// A value failed to decrypt; the text names the path, never the value.
+    DecryptTree(String),
+    /// A value failed to encrypt (non-string key, unsupported type).
+    EncryptTree(String),
+    /// The stored MAC does not decrypt.
+    MacDecrypt(String),
+    /// The stored MAC differs from the computed one.
+    MacMismatch { stored: String, computed: String },
+    /// The output store could not write the tree.
+    DumpFile(String),
+    /// `--extract` result the output store cannot write.
+    DumpTree(String),
+    /// A bad `--extract` path.
+    ExtractPath(String),
+    /// `--extract` path not in the tree.
+    Truncate(String),
+    /// Writing the output failed.
+    WriteOutput(String),
+    /// `.sops.yaml` problems and other configuration errors.
+    Config(String),
+    /// `--decryption-order` lists a type twice.
+    DuplicateDecryptionKeyType(String),
+    /// Invalid command line that the argument parser did not catch.
+    Usage(String),
+    /// Anything else sops reports with exit status 1.
+    Generic(String),
+}
+
+impl Error {
+    /// The exit status sops uses for this condition (cli.md §2.1).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::NoFileSpecified | Error::FileNotFound { .. } => 100,
+            Error::InPlaceWithStdin
+            | Error::StdinNeedsOverride
+            | Error::OutputAndInPlace
+            | Error::ConflictingRules => 8,
+            Error::ReadInput { .. } | Error::ParsePlain(_) => 2,
+            Error::WriteOutput(_) => 3,
+            Error::DumpFile(_) | Error::DumpTree(_) => 4,
+            Error::EncryptTree(_) => 23,
+            Error::DecryptTree(_) => 25,
+            Error::MacDecrypt(_) | Error::MacMismatch { .. } => 51,
+            Error::ExtractPath(_) => 91,
+            Error::EmptyDocument => 92,
+            Error::DuplicateDecryptionKeyType(_) => 112,
+            Error::DataKeyRecovery(_) => 128,
+            Error::AlreadyEncrypted => 203,
+            Error::ParseEncrypted { .. }
+            | Error::MetadataNotFound
+            | Error::Metadata(_)
+            | Error::GenerateDataKey(_)
+            | Error::Truncate(_)
+            | Error::Config(_)
+            | Error::Usage(_)
+            | Error::Generic(_) => 1,
+        }
+    }
+
+    /// A line saying what to do next, printed after the sops text.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::FileNotFound { .. } => Some("check the path; to create a new encrypted file use `rsops edit`"),
+            Error::MetadataNotFound => Some("this file is not encrypted by sops; use `rsops encrypt` for plaintext"),
+            Error::MacMismatch { .. } | Error::MacDecrypt(_) => {
+                Some("the file was changed outside sops; `--ignore-mac` decrypts it anyway if you trust the change")
+            }
+            Error::StdinNeedsOverride => Some("add --filename-override NAME.yaml (or .json, .env, .ini) so the format and creation rule are known"),
+            _ => None,
+        }
+    }
+}
+
+const ALREADY_ENCRYPTED: &str = "The file you have provided contains a top-level entry called 'sops', or for
+flat file formats top-level entries starting with 'sops_'. This is
+generally due to the file already being encrypted. SOPS uses a top-level
+entry called 'sops' to store the metadata required to decrypt the file. For
+this reason, SOPS can not encrypt files that already contain such an entry.
+
+If this is an unencrypted file, rename the 'sops' entry.
+
+If this is an encrypted file and you want to edit it, use the editor mode,
+for example: `sops my_file.yaml`";
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NoFileSpecified => f.write_str("Error: no file specified"),
+            Error::FileNotFound { path } => write!(f, "Error: cannot operate on non-existent file \"{path}\""),
+            Error::InPlaceWithStdin => f.write_str("Error: cannot use --in-place when reading from stdin"),
+            Error::StdinNeedsOverride => {
+                f.write_str("Error: must specify --filename-override when reading from stdin")
+            }
+            Error::OutputAndInPlace => f.write_str("Error: cannot operate on both --output and --in-place"),
+            Error::ConflictingRules => f.write_str(
+                "Error: cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex in the same file",
+            ),
+            Error::ReadInput { message } => f.write_str(message),
+            Error::ParsePlain(err) => write!(f, "Error unmarshalling file: {err}"),
+            Error::ParseEncrypted { format, err } => write!(f, "Error unmarshalling input {format}: {err}"),
+            Error::MetadataNotFound => f.write_str("sops metadata not found"),
+            Error::Metadata(m)
+            | Error::DataKeyRecovery(m)
+            | Error::Truncate(m)
+            | Error::Config(m)
+            | Error::Usage(m)
+            | Error::Generic(m) => f.write_str(m),
+            Error::EmptyDocument => {
+                f.write_str("File cannot be completely empty, it must contain at least one document")
+            }
+            Error::AlreadyEncrypted => f.write_str(ALREADY_ENCRYPTED),
+            Error::GenerateDataKey(errs) => write!(f, "Could not generate data key: [{}]", errs.join(" ")),
+            Error::DecryptTree(m) => write!(f, "Error decrypting tree: {m}"),
+            Error::EncryptTree(m) => write!(f, "Error encrypting tree: {m}"),
+            Error::MacDecrypt(m) => write!(f, "Cannot decrypt MAC: {m}"),
+            Error::MacMismatch { stored, computed } => {
+                let stored = if stored.is_empty() { "no MAC" } else { stored };
+                write!(f, "MAC mismatch. File has {stored}, computed {computed}")
+            }
+            Error::DumpFile(m) => write!(f, "Error dumping file: {m}"),
+            Error::DumpTree(m) => write!(f, "Error dumping tree: {m}"),
+            Error::ExtractPath(m) => write!(f, "error parsing --extract path: {m}"),
+            Error::WriteOutput(m) => f.write_str(m),
+            Error::DuplicateDecryptionKeyType(t) => write!(f, "Duplicate decryption key type: {t}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_sops_table() {
+        assert_eq!(Error::NoFileSpecified.exit_code(), 100);
+        assert_eq!(Error::MetadataNotFound.exit_code(), 1);
+        assert_eq!(Error::AlreadyEncrypted.exit_code(), 203);
+        assert_eq!(Error::DataKeyRecovery(String::new()).exit_code(), 128);
+        assert_eq!(Error::DecryptTree(String::new()).exit_code(), 25);
+        assert_eq!(Error::MacMismatch { stored: String::new(), computed: String::new() }.exit_code(), 51);
+        assert_eq!(Error::ExtractPath(String::new()).exit_code(), 91);
+        assert_eq!(Error::EmptyDocument.exit_code(), 92);
+    }
+
+    #[test]
+    fn mac_mismatch_without_mac_says_so() {
+        let e = Error::MacMismatch { stored: String::new(), computed: "AB".into() };
+        assert_eq!(e.to_string(), "MAC mismatch. File has no MAC, computed AB");
+    }
+}

@@ -1,0 +1,226 @@
+//! Recovering the data key from a file's key groups, in sops's order, and
+//! the report sops prints when that fails (cli.md §2.3, format.md §7).
+
+use zeroize::Zeroizing;
+
+use super::{age, KeyGroup, KeyKind, KeyRef, MasterKey};
+use crate::context::Context;
+use crate::crypt::{shamir, DataKey};
+use crate::error::Error;
+use crate::metadata::Metadata;
+
+/// sops's default decryption order (cli.md §3.10).
+pub const DEFAULT_ORDER: [KeyKind; 2] = [KeyKind::Age, KeyKind::Pgp];
+
+/// Parses `--decryption-order`: comma-separated type names; unknown names are
+/// ignored and duplicates rejected, as sops does.
+pub fn parse_order(s: &str) -> Result<Vec<KeyKind>, Error> {
+    if s.is_empty() {
+        return Ok(DEFAULT_ORDER.to_vec());
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for item in s.split(',') {
+        if seen.contains(&item) {
+            return Err(Error::DuplicateDecryptionKeyType(item.to_owned()));
+        }
+        seen.push(item);
+        if let Some(k) = KeyKind::from_name(item) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// Keys of a group, stable-sorted by the position of their kind in `order`;
+/// kinds not listed keep file order after the listed ones.
+fn ordered<'a>(group: &'a KeyGroup, order: &[KeyKind]) -> Vec<&'a MasterKey> {
+    let mut keys: Vec<&MasterKey> = group.iter().collect();
+    keys.sort_by_key(|m| order.iter().position(|k| *k == m.key.kind()).unwrap_or(order.len()));
+    keys
+}
+
+/// Unwraps one master key with the local key sources.
+pub fn unwrap_one(key: &MasterKey, ctx: &Context) -> Result<Zeroizing<Vec<u8>>, String> {
+    match &key.key {
+        KeyRef::Age { .. } => age::unwrap(ctx.age_identities(), &key.enc).map_err(|e| e.to_string()),
+        other => Err(format!(
+            "rsops cannot use {} keys yet: this build has no {} key source",
+            other.kind().name(),
+            other.kind().name()
+        )),
+    }
+}
+
+enum GroupResult {
+    Success(Zeroizing<Vec<u8>>),
+    Failed(Vec<(String, String)>),
+}
+
+/// Tries every group and returns the data key, or sops's failure report.
+pub fn recover(meta: &Metadata, order: &[KeyKind], ctx: &Context) -> Result<DataKey, Error> {
+    let mut results = Vec::with_capacity(meta.key_groups.len());
+    for group in &meta.key_groups {
+        let mut failures = Vec::new();
+        let mut found = None;
+        for key in ordered(group, order) {
+            match unwrap_one(key, ctx) {
+                Ok(plain) => {
+                    found = Some(plain);
+                    break;
+                }
+                Err(e) => failures.push((key.key.id(), e)),
+            }
+        }
+        results.push(match found {
+            Some(p) => GroupResult::Success(p),
+            None => GroupResult::Failed(failures),
+        });
+        // One group: its key is the data key; stop at the first success.
+        if meta.key_groups.len() == 1 {
+            break;
+        }
+    }
+    let successes: Vec<Zeroizing<Vec<u8>>> = results
+        .iter()
+        .filter_map(|r| match r {
+            GroupResult::Success(p) => Some(p.clone()),
+            GroupResult::Failed(_) => None,
+        })
+        .collect();
+    let threshold = meta.shamir_threshold;
+    if meta.key_groups.len() == 1 {
+        if let Some(plain) = successes.first() {
+            return DataKey::from_slice(plain).ok_or_else(|| {
+                Error::Generic("the data key recovered from the master key is not 32 bytes long".to_owned())
+            });
+        }
+        return Err(Error::DataKeyRecovery(report(&results, None)));
+    }
+    if successes.len() < threshold.max(1) {
+        let shamir = if threshold == 0 { None } else { Some((threshold, successes.len())) };
+        return Err(Error::DataKeyRecovery(report(&results, shamir)));
+    }
+    let key = shamir::combine(&successes).map_err(|e| Error::Generic(format!("could not combine Shamir shares: {e}")))?;
+    DataKey::from_slice(&key)
+        .ok_or_else(|| Error::Generic("the data key recovered from the Shamir shares is not 32 bytes long".to_owned()))
+}
+
+/// go-wordwrap's `WrapString`: break at whitespace so lines stay within
+/// `lim` where possible, never inside a word, keeping existing newlines.
+pub fn wrap(s: &str, lim: usize) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let (mut current, mut word, mut space) = (0usize, String::new(), String::new());
+    let (mut word_len, mut space_len) = (0usize, 0usize);
+    for c in s.chars() {
+        if c == '\n' {
+            if word.is_empty() {
+                if current + space_len <= lim {
+                    out.push_str(&space);
+                }
+            } else {
+                out.push_str(&space);
+                out.push_str(&word);
+                word.clear();
+                word_len = 0;
+            }
+            space.clear();
+            space_len = 0;
+            out.push(c);
+            current = 0;
+        } else if c.is_whitespace() && c != '\u{a0}' {
+            if space.is_empty() || !word.is_empty() {
+                current += space_len + word_len;
+                out.push_str(&space);
+                out.push_str(&word);
+                space.clear();
+                word.clear();
+                space_len = 0;
+                word_len = 0;
+            }
+            space.push(c);
+            space_len += 1;
+        } else {
+            word.push(c);
+            word_len += 1;
+            if current + space_len + word_len > lim && word_len < lim {
+                out.push('\n');
+                current = 0;
+                space.clear();
+                space_len = 0;
+            }
+        }
+    }
+    if word.is_empty() {
+        if current + space_len <= lim {
+            out.push_str(&space);
+        }
+    } else {
+        out.push_str(&space);
+        out.push_str(&word);
+    }
+    out
+}
+
+fn report(results: &[GroupResult], shamir: Option<(usize, usize)>) -> String {
+    let mut out = String::from("Failed to get the data key required to decrypt the SOPS file.\n\n");
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            GroupResult::Success(_) => out.push_str(&format!("Group {i}: SUCCESS\n")),
+            GroupResult::Failed(failures) => {
+                out.push_str(&format!("Group {i}: FAILED\n"));
+                for (n, (id, err)) in failures.iter().enumerate() {
+                    if n > 0 {
+                        out.push_str("  \n");
+                    }
+                    out.push_str(&format!("  {id}: FAILED\n"));
+                    for (l, line) in wrap(err, 60).lines().enumerate() {
+                        out.push_str(if l == 0 { "    - | " } else { "      | " });
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    let trailer = match shamir {
+        None => "Recovery failed because no master key was able to decrypt the file. In order for SOPS to recover the file, at least one key has to be successful, but none were.".to_owned(),
+        Some((t, got)) => format!(
+            "Recovery failed because the file was encrypted with a Shamir threshold of {t}, but only {got} part(s) were successfully recovered, one for each successful key group. In order for SOPS to recover the file, at least {t} groups have to be successful. In order for a group to be successful, decryption has to succeed with any of the keys in that key group."
+        ),
+    };
+    out.push_str(&wrap(&trailer, 75));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_like_go_wordwrap() {
+        let t = "Recovery failed because no master key was able to decrypt the file. In order for SOPS to recover the file, at least one key has to be successful, but none were.";
+        assert_eq!(
+            wrap(t, 75),
+            "Recovery failed because no master key was able to decrypt the file. In\norder for SOPS to recover the file, at least one key has to be successful,\nbut none were."
+        );
+    }
+
+    #[test]
+    fn report_layout_matches_sops() {
+        let results = vec![GroupResult::Failed(vec![
+            ("age1x".to_owned(), "first error".to_owned()),
+            ("age1y".to_owned(), "second".to_owned()),
+        ])];
+        let r = report(&results, None);
+        assert!(r.starts_with("Failed to get the data key required to decrypt the SOPS file.\n\nGroup 0: FAILED\n  age1x: FAILED\n    - | first error\n  \n  age1y: FAILED\n    - | second\n\nRecovery failed"));
+    }
+
+    #[test]
+    fn order_parsing() {
+        assert_eq!(parse_order("").unwrap(), DEFAULT_ORDER.to_vec());
+        assert_eq!(parse_order("pgp,bogus,age").unwrap(), vec![KeyKind::Pgp, KeyKind::Age]);
+        assert!(matches!(parse_order("age,age"), Err(Error::DuplicateDecryptionKeyType(t)) if t == "age"));
+    }
+}

@@ -1,0 +1,121 @@
+//! One function per command. Each takes a typed request and a [`Context`],
+//! never sees the command line and never prints: it returns the bytes to
+//! write and any warnings, and `main` does the rest.
+
+pub mod decrypt;
+pub mod encrypt;
+
+use crate::context::Context;
+use crate::crypt::{mac, DataKey};
+use crate::error::Error;
+use crate::keys::recover;
+use crate::keys::KeyKind;
+use crate::metadata::{self, EmptyList, Metadata};
+use crate::stores::{store_for, Format, StoreOptions};
+use crate::tree::{walk, Branch, Item, Value};
+
+/// What a command produced.
+#[derive(Default)]
+pub struct Outcome {
+    pub bytes: Vec<u8>,
+    /// Lines for stderr (sops's log warnings), printed even on success.
+    pub warnings: Vec<String>,
+}
+
+/// An encrypted file, opened: its documents (values still encrypted) and
+/// metadata.
+pub struct Opened {
+    pub docs: Vec<Branch>,
+    pub meta: Metadata,
+}
+
+/// Parses an encrypted file and takes its metadata out of the tree
+/// (format.md §6.5): the `sops` entry of the first document is the
+/// metadata, and `sops` entries are removed from every document.
+pub fn open_encrypted(bytes: &[u8], format: Format, options: StoreOptions) -> Result<Opened, Error> {
+    let store = store_for(format, options);
+    let mut docs = store
+        .load_encrypted(bytes)
+        .map_err(|err| Error::ParseEncrypted { format: format.name(), err })?;
+    let mut found = None;
+    for doc in &mut docs {
+        let m = crate::tree::take(doc, "sops");
+        if found.is_none() {
+            found = m;
+        }
+    }
+    let meta_value = found.ok_or(Error::MetadataNotFound)?;
+    let meta = metadata::from_value(&meta_value).map_err(Error::Metadata)?;
+    Ok(Opened { docs, meta })
+}
+
+/// Recovers the data key, decrypts the tree in place and checks the MAC
+/// unless told not to (format.md §5.6, §11.1).
+pub fn decrypt_tree(
+    opened: &mut Opened,
+    order: &[KeyKind],
+    ignore_mac: bool,
+    ctx: &Context,
+    ivs: Option<&mut walk::IvCache>,
+) -> Result<(DataKey, Vec<String>), Error> {
+    let key = recover::recover(&opened.meta, order, ctx)?;
+    let rule = opened.meta.effective_rule();
+    let out = walk::decrypt(&mut opened.docs, &key, &rule, opened.meta.mac_only_encrypted, ivs).map_err(|e| {
+        let mut m = e.message.clone();
+        if !e.path.is_empty() {
+            // sops's text first (scripts match it), then where it happened.
+            m.push_str(&format!("\n(the value at {})", e.path_display()));
+        }
+        Error::DecryptTree(m)
+    })?;
+    if !ignore_mac {
+        let aad = opened.meta.mac_aad().map_err(Error::Metadata)?;
+        let stored = mac::open(&key, &opened.meta.mac, &aad).map_err(|e| Error::MacDecrypt(e.0))?;
+        if !mac::equal(&stored, &out.mac) {
+            return Err(Error::MacMismatch { stored, computed: out.mac });
+        }
+    }
+    Ok((key, out.warnings))
+}
+
+/// How `format` writes empty key lists inside key groups.
+pub fn empty_list_style(format: Format) -> EmptyList {
+    match format {
+        Format::Json | Format::Binary => EmptyList::Null,
+        _ => EmptyList::Seq,
+    }
+}
+
+/// Appends the metadata entry to every document (format.md §8.1.5).
+pub fn attach_metadata(docs: &mut [Branch], meta: &Metadata, format: Format) {
+    let value = metadata::to_value(meta, empty_list_style(format));
+    for doc in docs {
+        doc.push(Item::Pair("sops".to_owned(), value.clone()));
+    }
+}
+
+/// Whether a plaintext tree already carries sops metadata (cli.md §3.5).
+pub fn has_metadata(docs: &[Branch], format: Format) -> bool {
+    let Some(first) = docs.first() else { return false };
+    first.iter().any(|i| match i {
+        Item::Pair(k, _) if format == Format::Dotenv => k.starts_with("sops_"),
+        Item::Pair(k, _) => k == "sops",
+        Item::Comment(_) => false,
+    })
+}
+
+/// The single-value writers of `--extract` (format.md §9.2).
+pub fn emit_extracted(value: &Value, docs: &mut [Branch], format: Format, options: StoreOptions) -> Result<Vec<u8>, Error> {
+    match value {
+        Value::Str(s) => Ok(s.as_bytes().to_vec()),
+        Value::Bytes(b) => Ok(b.clone()),
+        Value::Map(items) => {
+            let mut out_docs: Vec<Branch> = docs.to_vec();
+            if let Some(first) = out_docs.first_mut() {
+                first.clone_from(items);
+            }
+            store_for(format, options).emit(&out_docs).map_err(|e| Error::DumpFile(e.0))
+        }
+        other => store_for(format, options).emit_value(other).map_err(|e| Error::DumpTree(e.0)),
+    }
+}
