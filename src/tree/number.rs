@@ -156,6 +156,7 @@ pub fn parse_float_go(s: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::approx_constant)] // 3.14 is a formatting sample, not pi
 mod tests {
     use super::*;
 
