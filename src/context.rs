@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::keys::age::AgeIdentities;
+use crate::keys::age::{AgeEnv, AgeIdentities};
 
 /// A snapshot of environment variables, so tests can run hermetically and
 /// no code deep in the library reads the process environment.
@@ -64,6 +64,6 @@ impl Context {
 
     /// age identities from every source sops reads, loaded once.
     pub fn age_identities(&self) -> &AgeIdentities {
-        self.age.get_or_init(|| AgeIdentities::load(&self.env))
+        self.age.get_or_init(|| AgeIdentities::new(AgeEnv::from_lookup(|k| self.env.get(k).map(Into::into))))
     }
 }

@@ -43,7 +43,7 @@ fn ordered<'a>(group: &'a KeyGroup, order: &[KeyKind]) -> Vec<&'a MasterKey> {
 /// Unwraps one master key with the local key sources.
 pub fn unwrap_one(key: &MasterKey, ctx: &Context) -> Result<Zeroizing<Vec<u8>>, String> {
     match &key.key {
-        KeyRef::Age { .. } => age::unwrap(ctx.age_identities(), &key.enc).map_err(|e| e.to_string()),
+        KeyRef::Age { recipient } => age::unwrap(ctx.age_identities(), recipient, &key.enc).map_err(|e| e.to_string()),
         other => Err(format!(
             "rsops cannot use {} keys yet: this build has no {} key source",
             other.kind().name(),
