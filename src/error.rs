@@ -64,6 +64,10 @@ pub enum Error {
     DuplicateDecryptionKeyType(String),
     /// Invalid command line that the argument parser did not catch.
     Usage(String),
+    /// `--encryption-context` with a pair that is not `key:value`.
+    InvalidEncryptionContext,
+    /// A command or mode rsops does not provide yet.
+    Unsupported(String),
     /// Anything else sops reports with exit status 1.
     Generic(String),
 }
@@ -85,6 +89,7 @@ impl Error {
             Error::MacDecrypt(_) | Error::MacMismatch { .. } => 51,
             Error::ExtractPath(_) => 91,
             Error::EmptyDocument => 92,
+            Error::InvalidEncryptionContext => 6,
             Error::DuplicateDecryptionKeyType(_) => 112,
             Error::DataKeyRecovery(_) => 128,
             Error::AlreadyEncrypted => 203,
@@ -95,6 +100,7 @@ impl Error {
             | Error::Truncate(_)
             | Error::Config(_)
             | Error::Usage(_)
+            | Error::Unsupported(_)
             | Error::Generic(_) => 1,
         }
     }
@@ -146,7 +152,9 @@ impl fmt::Display for Error {
             | Error::Truncate(m)
             | Error::Config(m)
             | Error::Usage(m)
+            | Error::Unsupported(m)
             | Error::Generic(m) => f.write_str(m),
+            Error::InvalidEncryptionContext => f.write_str("Invalid KMS encryption context format"),
             Error::EmptyDocument => {
                 f.write_str("File cannot be completely empty, it must contain at least one document")
             }

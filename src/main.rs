@@ -1,1 +1,116 @@
-fn main() {}
+//! The `rsops` binary: parse the command line, resolve it into a request,
+//! run it, print the result or the error, and exit with sops's status.
+#![forbid(unsafe_code)]
+
+mod cli;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use rsops::context::Context;
+use rsops::error::Error;
+use rsops::io::write_output;
+use rsops::ops;
+
+use cli::resolve::{self, Request};
+use cli::Parsed;
+
+/// The sops release rsops is compatible with; `--version` reports it first so
+/// scripts that check the sops version keep working.
+const SOPS_VERSION: &str = "3.11.0";
+
+/// Key sources compiled into this build, listed by `--version`.
+const KEY_SOURCES: &[&str] = &["age"];
+
+/// One log line on stderr in logrus's text format (cli.md §1.5), the form
+/// tools that merge stderr into stdout already expect from sops.
+fn log(level: &str, msg: &str) {
+    let now = rsops::metadata::time::format_rfc3339(&rsops::metadata::time::now_utc());
+    let quoted = if msg.contains([' ', '"', '=']) || msg.is_empty() { format!("{msg:?}") } else { msg.to_owned() };
+    let line = if std::io::stderr().is_terminal() {
+        let tag = match level {
+            "warning" => "\x1b[33mWARN\x1b[0m",
+            "fatal" => "\x1b[31mFATA\x1b[0m",
+            _ => "\x1b[36mINFO\x1b[0m",
+        };
+        format!("\x1b[1m[CMD]\x1b[22m\t {tag}[0000] {msg}\n")
+    } else {
+        format!("[CMD]\t time=\"{now}\" level={level} msg={quoted}\n")
+    };
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+fn print_error(err: &Error) {
+    let mut text = err.to_string();
+    text.push('\n');
+    if let Some(hint) = err.hint() {
+        // Only where stderr is a person: scripts that compare sops's exact
+        // text see it unchanged.
+        if std::io::stderr().is_terminal() {
+            text.push_str(&format!("hint: {hint}\n"));
+        }
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+fn version_text(check_disabled: bool) -> String {
+    if check_disabled {
+        // Exactly what sops prints with --disable-version-check.
+        format!("sops {SOPS_VERSION}\n")
+    } else {
+        format!(
+            "sops {SOPS_VERSION} (rsops {})\nkey sources: {}\nrsops never checks for updates over the network.\n",
+            env!("CARGO_PKG_VERSION"),
+            KEY_SOURCES.join(", ")
+        )
+    }
+}
+
+fn run(parsed: cli::Cli) -> Result<(), Error> {
+    let ctx = Context::from_process();
+    let resolved = resolve::resolve(&parsed, &ctx)?;
+    for w in &resolved.warnings {
+        log("warning", w);
+    }
+    let (outcome, output) = match &resolved.request {
+        Request::Encrypt(req, out) => (ops::encrypt::run(req, &ctx)?, out),
+        Request::Decrypt(req, out) => (ops::decrypt::run(req, &ctx)?, out),
+    };
+    for w in &outcome.warnings {
+        log("warning", w);
+    }
+    write_output(output, &outcome.bytes)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = match cli::parse(args) {
+        Ok(p) => p,
+        Err(e) => {
+            let out = e.stdout(SOPS_VERSION);
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            if e.is_exit_error() {
+                let _ = writeln!(std::io::stderr(), "{}", e.message());
+            } else {
+                log("fatal", e.message());
+            }
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let text = match parsed {
+        Parsed::Help(h) => h.render(SOPS_VERSION),
+        Parsed::Version(g) => version_text(g.disable_version_check && !g.check_for_updates),
+        Parsed::Complete(lines) => lines.iter().map(|l| format!("{l}\n")).collect(),
+        Parsed::Run(c) => {
+            return match run(c) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    print_error(&e);
+                    ExitCode::from(e.exit_code())
+                }
+            }
+        }
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    ExitCode::SUCCESS
+}

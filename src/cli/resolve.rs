@@ -1,0 +1,486 @@
+//! Parsed arguments + environment + `.sops.yaml` → one typed request.
+//!
+//! Every flag-conflict check and every "where does this setting come from"
+//! decision lives here (cli.md §3, §4, §5), so `ops` receives plain data and
+//! never sees the command line.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use rsops::config::{self, Config, CreationRule};
+use rsops::context::Context;
+use rsops::crypt::rules::CryptRule;
+use rsops::error::Error;
+use rsops::io::{Input, Output};
+use rsops::keys::{recover, KeyRef};
+use rsops::ops::decrypt::DecryptRequest;
+use rsops::ops::encrypt::EncryptRequest;
+use rsops::stores::{Format, StoreOptions};
+use rsops::tree::path;
+
+use super::{Cli, Command, DecryptArgs, EncryptArgs, EncryptionSelectionArgs, FileTypeArgs, KeySelectionArgs};
+
+/// What to run.
+pub(crate) enum Request {
+    Encrypt(EncryptRequest, Output),
+    Decrypt(DecryptRequest, Output),
+}
+
+/// A resolved request and the warnings sops would log on the way.
+pub(crate) struct Resolved {
+    pub(crate) request: Request,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Settings that only the legacy form reads from global flags (sops 3.11
+/// ignores them before a subcommand, interop README).
+#[derive(Default)]
+struct LegacyOnly {
+    indent: Option<i64>,
+    mac_only_encrypted: bool,
+    unencrypted_comment_regex: String,
+    encrypted_comment_regex: String,
+}
+
+fn positional_warnings(extra: &[OsString], warnings: &mut Vec<String>) {
+    if extra.is_empty() {
+        return;
+    }
+    warnings.push("More than one positional argument provided. Only the first one will be used!".to_owned());
+    if let Some(flag) = extra.iter().rev().find(|a| a.to_string_lossy().starts_with('-')) {
+        warnings.push(format!(
+            "Note that one of the ignored positional argument is {:?}, which looks like a flag. Flags must always be provided before the first positional argument!",
+            flag.to_string_lossy()
+        ));
+    }
+}
+
+/// sops makes paths absolute lexically (`filepath.Abs`), without resolving links.
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    let joined = cwd.join(p);
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn formats(types: &FileTypeArgs, path_for_type: &str) -> (Format, Format) {
+    let by_path = Format::from_path(path_for_type);
+    let input = Format::from_type_name(&types.input_type).unwrap_or(by_path);
+    let output = Format::from_type_name(&types.output_type).unwrap_or(by_path);
+    (input, output)
+}
+
+fn output_options(format: Format, cfg: Option<&Config>, cli_indent: Option<i64>) -> StoreOptions {
+    let stores = cfg.map(|c| c.stores).unwrap_or_default();
+    let from_config = match format {
+        Format::Yaml => stores.yaml_indent,
+        Format::Json => stores.json_indent,
+        Format::Binary => stores.json_binary_indent,
+        Format::Dotenv | Format::Ini => None,
+    };
+    StoreOptions { indent: cli_indent.or(from_config) }
+}
+
+fn load_config(ctx: &Context, cli: &Cli, warnings: &mut Vec<String>) -> Result<Option<Config>, Error> {
+    let explicit = (!cli.global.config.is_empty()).then_some(cli.global.config.as_str());
+    let (path, warning) = config::find(&ctx.cwd, explicit, &ctx.env);
+    warnings.extend(warning);
+    path.map(|p| config::load(&p)).transpose()
+}
+
+/// Parses `--encryption-context k1:v1,k2:v2` (exit 6 on a malformed pair).
+fn encryption_context(s: &str, warnings: &mut Vec<String>) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    if s.is_empty() {
+        return Ok(out);
+    }
+    for pair in s.split(',') {
+        let parts: Vec<&str> = pair.split(':').collect();
+        if parts.len() != 2 {
+            warnings.push("Encryption context contains a non-string value, context will not be used".to_owned());
+            return Err(Error::InvalidEncryptionContext);
+        }
+        out.push((parts[0].to_owned(), parts[1].to_owned()));
+    }
+    Ok(out)
+}
+
+fn split_clean(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(',').map(|p| p.chars().filter(|c| !c.is_whitespace()).collect::<String>()).filter(|p| !p.is_empty())
+}
+
+/// Keys from `--kms`, `--pgp`, `--age`, ... (one group), or `None` when no
+/// key flag or variable is set (cli.md §3.11).
+fn flag_keys(k: &KeySelectionArgs, context: &[(String, String)]) -> Result<Option<Vec<KeyRef>>, Error> {
+    let any = [&k.kms, &k.pgp, &k.gcp_kms, &k.hckms, &k.azure_kv, &k.hc_vault_transit, &k.age]
+        .iter()
+        .any(|v| !v.is_empty());
+    if !any {
+        return Ok(None);
+    }
+    let mut keys = Vec::new();
+    for arn in split_clean(&k.kms) {
+        keys.push(config::kms_key(&arn, context, &k.aws_profile));
+    }
+    for id in split_clean(&k.gcp_kms) {
+        keys.push(KeyRef::GcpKms { resource_id: id });
+    }
+    for id in k.hckms.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        keys.push(KeyRef::Hckms { key_id: id.to_owned() });
+    }
+    for url in k.azure_kv.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        keys.push(config::azure_key(url)?);
+    }
+    for fp in split_clean(&k.pgp) {
+        keys.push(KeyRef::Pgp { fingerprint: fp });
+    }
+    for uri in k.hc_vault_transit.split(',').filter(|s| !s.is_empty()) {
+        keys.push(config::vault_key(uri)?);
+    }
+    if !k.age.is_empty() {
+        let recipients =
+            rsops::keys::age::parse_recipients(&k.age).map_err(|e| Error::Generic(e.to_string()))?;
+        keys.extend(recipients.into_iter().map(|recipient| KeyRef::Age { recipient }));
+    }
+    Ok(Some(keys))
+}
+
+struct EncryptInputs<'a> {
+    file: Option<&'a PathBuf>,
+    extra: &'a [OsString],
+    in_place: bool,
+    output: &'a str,
+    filename_override: &'a str,
+    types: &'a FileTypeArgs,
+    keys: &'a KeySelectionArgs,
+    selection: &'a EncryptionSelectionArgs,
+    encryption_context: &'a str,
+    shamir_threshold: i64,
+    legacy: LegacyOnly,
+}
+
+fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Resolved, Error> {
+    let mut warnings = Vec::new();
+    let input = match a.file {
+        None => {
+            if a.in_place {
+                return Err(Error::InPlaceWithStdin);
+            }
+            if a.filename_override.is_empty() {
+                return Err(Error::StdinNeedsOverride);
+            }
+            Input::Stdin
+        }
+        Some(f) => Input::File(absolute(&ctx.cwd, f)),
+    };
+    positional_warnings(a.extra, &mut warnings);
+    if a.in_place && !a.output.is_empty() {
+        return Err(Error::OutputAndInPlace);
+    }
+    if let Input::File(p) = &input {
+        if !p.exists() {
+            return Err(Error::FileNotFound { path: p.display().to_string() });
+        }
+    }
+    let rule_path = if a.filename_override.is_empty() {
+        match &input {
+            Input::File(p) => p.clone(),
+            Input::Stdin => PathBuf::new(),
+        }
+    } else {
+        absolute(&ctx.cwd, Path::new(a.filename_override))
+    };
+    let (input_format, output_format) = formats(a.types, &rule_path.to_string_lossy());
+    let cfg = load_config(ctx, cli, &mut warnings)?;
+    let context = encryption_context(a.encryption_context, &mut warnings)?;
+    let rule: Option<CreationRule> = match &cfg {
+        Some(c) => c.creation_rule(&rule_path, &context)?,
+        None => None,
+    };
+    let key_groups = match flag_keys(a.keys, &context)? {
+        Some(keys) => vec![keys],
+        None => match &rule {
+            Some(r) => r.key_groups.clone(),
+            None => {
+                return Err(Error::Config(
+                    "config file not found, or has no creation rules, and no keys provided through command line options"
+                        .to_owned(),
+                ))
+            }
+        },
+    };
+    let rule = rule.unwrap_or_default();
+    let cli_selection: [String; 6] = [
+        a.selection.unencrypted_suffix.clone(),
+        a.selection.encrypted_suffix.clone(),
+        a.selection.unencrypted_regex.clone(),
+        a.selection.encrypted_regex.clone(),
+        a.legacy.unencrypted_comment_regex.clone(),
+        a.legacy.encrypted_comment_regex.clone(),
+    ];
+    let (crypt_rule, mac_only) = if input_format == Format::Binary {
+        binary_rule_warnings(&cli_selection, &rule.selection, &mut warnings);
+        (None, false)
+    } else {
+        let chosen = config::merge_selection(&cli_selection, &rule.selection)?;
+        (Some(chosen.unwrap_or_else(CryptRule::default_rule)), a.legacy.mac_only_encrypted || rule.mac_only_encrypted)
+    };
+    let threshold = if a.shamir_threshold != 0 {
+        usize::try_from(a.shamir_threshold).unwrap_or(0)
+    } else {
+        rule.shamir_threshold
+    };
+    let output = if a.in_place {
+        match &input {
+            Input::File(p) => Output::InPlace(p.clone()),
+            Input::Stdin => unreachable!("checked above"),
+        }
+    } else if a.output.is_empty() {
+        Output::Stdout
+    } else {
+        Output::File(absolute(&ctx.cwd, Path::new(a.output)))
+    };
+    let req = EncryptRequest {
+        input,
+        input_format,
+        output_format,
+        output_options: output_options(output_format, cfg.as_ref(), a.legacy.indent),
+        key_groups,
+        shamir_threshold: threshold,
+        rule: crypt_rule,
+        mac_only_encrypted: mac_only,
+    };
+    Ok(Resolved { request: Request::Encrypt(req, output), warnings })
+}
+
+/// The binary store ignores every selection setting, with a warning each
+/// (cli.md §3.12).
+fn binary_rule_warnings(cli: &[String; 6], rule: &[String; 6], warnings: &mut Vec<String>) {
+    let names = [
+        "an unencrypted suffix",
+        "an encrypted suffix",
+        "an unencrypted regex",
+        "an encrypted regex",
+        "",
+        "an encrypted comment regex",
+    ];
+    for i in 0..6 {
+        if names[i].is_empty() || (cli[i].is_empty() && rule[i].is_empty()) {
+            continue;
+        }
+        warnings.push(if i == 5 {
+            "Using an encrypted comment regex does not make sense with the input store (the binary store never produces comments) and will be ignored.".to_owned()
+        } else {
+            format!("Using {} does not make sense with the input store (the binary store produces one key that should always be encrypted) and will be ignored.", names[i])
+        });
+    }
+}
+
+struct DecryptInputs<'a> {
+    file: Option<&'a PathBuf>,
+    extra: &'a [OsString],
+    in_place: bool,
+    output: &'a str,
+    filename_override: &'a str,
+    types: &'a FileTypeArgs,
+    extract: &'a str,
+    ignore_mac: bool,
+    decryption_order: &'a str,
+    indent: Option<i64>,
+}
+
+fn resolve_decrypt(ctx: &Context, cli: &Cli, a: &DecryptInputs<'_>) -> Result<Resolved, Error> {
+    let mut warnings = Vec::new();
+    let input = match a.file {
+        None => {
+            if a.in_place {
+                return Err(Error::InPlaceWithStdin);
+            }
+            Input::Stdin
+        }
+        Some(f) => Input::File(absolute(&ctx.cwd, f)),
+    };
+    positional_warnings(a.extra, &mut warnings);
+    if a.in_place && !a.output.is_empty() {
+        return Err(Error::OutputAndInPlace);
+    }
+    if let Input::File(p) = &input {
+        if !p.exists() {
+            return Err(Error::FileNotFound { path: p.display().to_string() });
+        }
+    }
+    let type_path = if a.filename_override.is_empty() {
+        match &input {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => String::new(),
+        }
+    } else {
+        absolute(&ctx.cwd, Path::new(a.filename_override)).display().to_string()
+    };
+    let (input_format, output_format) = formats(a.types, &type_path);
+    // The stores section is always read, so a broken config breaks decrypt
+    // too (cli.md §5.2).
+    let cfg = load_config(ctx, cli, &mut warnings)?;
+    let decryption_order = recover::parse_order(a.decryption_order)?;
+    let extract = if a.extract.is_empty() {
+        None
+    } else {
+        Some(path::parse(a.extract).map_err(Error::ExtractPath)?)
+    };
+    let output = if a.in_place {
+        match &input {
+            Input::File(p) => Output::InPlace(p.clone()),
+            Input::Stdin => unreachable!("checked above"),
+        }
+    } else if a.output.is_empty() {
+        Output::Stdout
+    } else {
+        Output::File(absolute(&ctx.cwd, Path::new(a.output)))
+    };
+    let req = DecryptRequest {
+        input,
+        input_format,
+        output_format,
+        output_options: output_options(output_format, cfg.as_ref(), a.indent),
+        extract,
+        ignore_mac: a.ignore_mac,
+        decryption_order,
+    };
+    Ok(Resolved { request: Request::Decrypt(req, output), warnings })
+}
+
+fn encrypt_inputs<'a>(e: &'a EncryptArgs) -> EncryptInputs<'a> {
+    EncryptInputs {
+        file: e.file.as_ref(),
+        extra: &e.extra,
+        in_place: e.in_place,
+        output: &e.output,
+        filename_override: &e.filename_override,
+        types: &e.types,
+        keys: &e.keys,
+        selection: &e.selection,
+        encryption_context: &e.encryption_context,
+        shamir_threshold: e.shamir_secret_sharing_threshold,
+        legacy: LegacyOnly::default(),
+    }
+}
+
+fn decrypt_inputs<'a>(d: &'a DecryptArgs) -> DecryptInputs<'a> {
+    DecryptInputs {
+        file: d.file.as_ref(),
+        extra: &d.extra,
+        in_place: d.in_place,
+        output: &d.output,
+        filename_override: &d.filename_override,
+        types: &d.types,
+        extract: &d.extract,
+        ignore_mac: d.ignore_mac,
+        decryption_order: &d.order.decryption_order,
+        indent: None,
+    }
+}
+
+/// Resolves a parsed command line into a request.
+pub(crate) fn resolve(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
+    match &cli.command {
+        Some(Command::Encrypt(e)) => resolve_encrypt(ctx, cli, &encrypt_inputs(e)),
+        Some(Command::Decrypt(d)) => resolve_decrypt(ctx, cli, &decrypt_inputs(d)),
+        Some(other) => Err(Error::Unsupported(format!(
+            "rsops does not implement the `{}` command yet",
+            command_name(other)
+        ))),
+        None => resolve_legacy(cli, ctx),
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Completion(_) => "completion",
+        Command::ExecEnv(_) => "exec-env",
+        Command::ExecFile(_) => "exec-file",
+        Command::Publish(_) => "publish",
+        Command::Keyservice(_) => "keyservice",
+        Command::Filestatus(_) => "filestatus",
+        Command::Groups(_) => "groups",
+        Command::Updatekeys(_) => "updatekeys",
+        Command::Decrypt(_) => "decrypt",
+        Command::Encrypt(_) => "encrypt",
+        Command::Rotate(_) => "rotate",
+        Command::Edit(_) => "edit",
+        Command::Set(_) => "set",
+        Command::Unset(_) => "unset",
+    }
+}
+
+/// The legacy form `sops [flags] FILE` (cli.md §4.1).
+fn resolve_legacy(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
+    let g = &cli.global;
+    let Some(file) = &cli.file else { return Err(Error::NoFileSpecified) };
+    if g.in_place && !g.output.is_empty() && (g.encrypt || g.decrypt || g.rotate) {
+        return Err(Error::OutputAndInPlace);
+    }
+    let abs = absolute(&ctx.cwd, file);
+    let modes = [g.encrypt, g.decrypt, g.rotate, !g.set.is_empty()].iter().filter(|m| **m).count();
+    if g.encrypt || g.decrypt || g.rotate {
+        if !abs.exists() {
+            return Err(Error::FileNotFound { path: abs.display().to_string() });
+        }
+    }
+    if modes > 1 {
+        return Err(Error::Unsupported(
+            "rsops does not combine several of --encrypt, --decrypt, --rotate and --set in one run; sops's result there is only the last one's, so run them separately".to_owned(),
+        ));
+    }
+    if g.encrypt {
+        let inputs = EncryptInputs {
+            file: Some(file),
+            extra: &cli.extra,
+            in_place: g.in_place,
+            output: &g.output,
+            filename_override: &g.filename_override,
+            types: &g.types,
+            keys: &g.keys,
+            selection: &g.selection,
+            encryption_context: &g.encryption_context,
+            shamir_threshold: g.shamir_secret_sharing_threshold,
+            legacy: LegacyOnly {
+                indent: g.indent,
+                mac_only_encrypted: g.mac_only_encrypted,
+                unencrypted_comment_regex: g.unencrypted_comment_regex.clone(),
+                encrypted_comment_regex: g.encrypted_comment_regex.clone(),
+            },
+        };
+        return resolve_encrypt(ctx, cli, &inputs);
+    }
+    if g.decrypt {
+        let inputs = DecryptInputs {
+            file: Some(file),
+            extra: &cli.extra,
+            in_place: g.in_place,
+            output: &g.output,
+            filename_override: &g.filename_override,
+            types: &g.types,
+            extract: &g.extract,
+            ignore_mac: g.ignore_mac,
+            decryption_order: &g.order.decryption_order,
+            indent: g.indent,
+        };
+        return resolve_decrypt(ctx, cli, &inputs);
+    }
+    let mode = if g.rotate {
+        "--rotate"
+    } else if g.set.is_empty() {
+        "edit mode"
+    } else {
+        "--set"
+    };
+    Err(Error::Unsupported(format!("rsops does not implement {mode} yet")))
+}
