@@ -104,9 +104,16 @@ pub fn encrypt_docs(
     let digest = walk::encrypt(&mut docs, &key, &rule, req.mac_only_encrypted, None)
         .map_err(|e| Error::EncryptTree(e.message))?;
     let last_modified = time::format_rfc3339(&time::now_utc());
+    // With several groups the threshold defaults to the number of groups
+    // and is always recorded (format.md §6.1).
+    let shamir_threshold = if key_groups.len() > 1 && req.shamir_threshold == 0 {
+        key_groups.len()
+    } else {
+        req.shamir_threshold
+    };
     let meta = Metadata {
         key_groups,
-        shamir_threshold: req.shamir_threshold,
+        shamir_threshold,
         mac: mac::seal(&key, &digest, &last_modified),
         last_modified,
         rule: req.rule.clone(),

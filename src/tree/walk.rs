@@ -253,6 +253,14 @@ impl<'a> Walker<'a> {
         if text.is_empty() {
             return None;
         }
+        // A comment at the top of a document has the empty path, whose AAD
+        // is `join([], ":") + ":"`, i.e. a lone colon (format.md §3.3).
+        if self.aad.is_empty() {
+            self.aad.push(':');
+            let out = self.transform_comment(text);
+            self.aad.clear();
+            return out;
+        }
         match &mut self.mode {
             Mode::Encrypt(ivs) => {
                 let iv = ivs.and_then(|c| c.ivs.get(&c.digest(self.aad.as_bytes(), text.as_bytes())).copied());
@@ -431,6 +439,19 @@ mod tests {
         assert!(docs[0][0] == Item::Comment(" sops:enc".into()));
         assert!(matches!(&docs[0][1], Item::Pair(_, Value::Str(v)) if v.starts_with("ENC[")));
         assert!(docs[0][2] == Item::pair("normal", s("n1")));
+    }
+
+    #[test]
+    fn top_level_comment_uses_colon_aad() {
+        // format.md §8.1.6: written by sops 3.11 with this data key.
+        let hex = "bd77914c742f945fd31bd88a4b4932e2a82b00d15f2ba6ded72132d3ec213ad9";
+        let bytes: Vec<u8> = (0..64).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let key = DataKey::from_slice(&bytes).unwrap();
+        let enc = "ENC[AES256_GCM,data:uMouw/QFU+sLgTlVGTcOHTNL,iv:zpxoe4097Bq9nykNNICDhk4SzfraDNK4kniq/qFCHNg=,tag:jXxBN2QX1MhVtLQzC3hG6g==,type:comment]";
+        let mut docs = vec![vec![Item::Comment(enc.into())]];
+        let out = decrypt(&mut docs, &key, &CryptRule::default_rule(), false, None).unwrap();
+        assert!(out.warnings.is_empty());
+        assert!(docs[0][0] == Item::Comment(" database settings".into()));
     }
 
     #[test]
