@@ -220,7 +220,12 @@ impl<'a> Walker<'a> {
                 for elem in values {
                     if let Value::Comment(text) = elem {
                         let enc = self.comment_encrypted(text, key_matched);
-                        if enc {
+                        if enc && text.is_empty() && matches!(self.mode, Mode::Encrypt(_)) {
+                            // sops's cipher returns "" for an empty plaintext,
+                            // so a bare `#` in a list becomes an empty string
+                            // element.
+                            *elem = Value::Str(String::new());
+                        } else if enc {
                             if let Some(new) = self.transform_comment(text) {
                                 // An encrypted comment inside a sequence is an
                                 // ordinary string element (format.md §8.1.4);
