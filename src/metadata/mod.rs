@@ -6,6 +6,7 @@
 //! map and [`Metadata`]. Entries of key kinds rsops cannot use are parsed and
 //! written back unchanged.
 
+pub mod flat;
 pub mod time;
 
 use crate::crypt::rules::{CryptRule, RULE_KEYS};

@@ -5,6 +5,9 @@
 //! `ENC[…]` strings plus the metadata entry) and decrypted output. Metadata is
 //! an ordinary entry of the tree here; `metadata/` puts it in and takes it out.
 
+pub mod binary;
+pub mod dotenv;
+pub mod ini;
 pub mod json;
 pub mod yaml;
 
@@ -106,8 +109,8 @@ pub fn store_for(format: Format, options: StoreOptions) -> Box<dyn Store> {
     match format {
         Format::Yaml => Box::new(yaml::YamlStore::new(options)),
         Format::Json => Box::new(json::JsonStore::new(options, false)),
-        // Filled in by issue 4; until then these formats are parsed as JSON
-        // wrappers only where sops does so (binary).
-        Format::Dotenv | Format::Ini | Format::Binary => Box::new(json::JsonStore::new(options, true)),
+        Format::Dotenv => Box::new(dotenv::DotenvStore::new()),
+        Format::Ini => Box::new(ini::IniStore::new()),
+        Format::Binary => Box::new(binary::BinaryStore::new(options)),
     }
 }
