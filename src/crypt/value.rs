@@ -4,8 +4,6 @@
 //! bytes per type follow Go's formatting, so a value encrypted here decrypts
 //! to the same typed value in sops and the MAC agrees.
 
-use std::sync::OnceLock;
-
 use aes_gcm::aead::consts::{U12, U16, U32};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::aes::Aes256;
@@ -14,7 +12,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use rand::RngCore;
-use regex::Regex;
 use zeroize::Zeroizing;
 
 use super::DataKey;
@@ -142,21 +139,32 @@ pub fn is_encrypted(s: &str) -> bool {
     parse(s).is_ok()
 }
 
-/// Splits an `ENC[…]` string with sops's pattern
-/// `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]`: greedy groups and
-/// no end anchor, so text after the last `]` is ignored (format.md §2.3).
+/// Splits an `ENC[…]` string as sops's pattern
+/// `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]` does: greedy
+/// groups, `.` not crossing a newline, and no end anchor, so text after the
+/// last `]` is ignored (format.md §2.3).
+///
+/// Written by hand rather than with the regex, which took two thirds of the
+/// time of a large binary decrypt. Greedy groups with backtracking pick, from
+/// the end of the first line, the last `]`, the last `,type:` before it, the
+/// last `,tag:` before that and the last `,iv:` before that; searching
+/// backwards gives the same split.
 pub fn parse(s: &str) -> Result<Encrypted<'_>, CryptError> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]").expect("valid pattern")
-    });
     // The message names the format, not the text: the text may be a secret
     // that was left unencrypted by mistake.
-    let caps = re
-        .captures(s)
-        .ok_or_else(|| CryptError("Input string does not match sops' data format".to_owned()))?;
-    let get = |i| caps.get(i).map_or("", |m| m.as_str());
-    Ok(Encrypted { data: get(1), iv: get(2), tag: get(3), ty: get(4) })
+    let no_match = || CryptError("Input string does not match sops' data format".to_owned());
+    let rest = s.strip_prefix("ENC[AES256_GCM,data:").ok_or_else(no_match)?;
+    let line = rest.split('\n').next().unwrap_or("");
+    let end = line.rfind(']').ok_or_else(no_match)?;
+    let body = &line[..end];
+    let t = body.rfind(",type:").ok_or_else(no_match)?;
+    let g = body[..t].rfind(",tag:").ok_or_else(no_match)?;
+    let i = body[..g].rfind(",iv:").ok_or_else(no_match)?;
+    let (data, iv, tag, ty) = (&body[..i], &body[i + 4..g], &body[g + 5..t], &body[t + 6..]);
+    if data.is_empty() || iv.is_empty() || tag.is_empty() || ty.is_empty() {
+        return Err(no_match());
+    }
+    Ok(Encrypted { data, iv, tag, ty })
 }
 
 fn decode(field: &str, what: &str) -> Result<Vec<u8>, CryptError> {
@@ -294,6 +302,18 @@ mod tests {
         assert!(!e.0.contains("hunter2"));
         let bad_b64 = "ENC[AES256_GCM,data:a!b=,iv:x2HgEOlBwVMOfhtVlL6jbcXkHrRuermtku+8QzIAFgQ=,tag:3nSVT/yXWLV4EjMpw4FRbg==,type:str]";
         assert_eq!(decrypt(&k, bad_b64, b"a:").unwrap_err().0, "Error base64-decoding data: illegal base64 data at input byte 1");
+    }
+
+    #[test]
+    fn parse_splits_like_the_greedy_pattern() {
+        let e = parse("ENC[AES256_GCM,data:a,iv:b,tag:c,type:str]tail").unwrap();
+        assert_eq!((e.data, e.iv, e.tag, e.ty), ("a", "b", "c", "str"));
+        // Greedy groups: the last separators win.
+        let e = parse("ENC[AES256_GCM,data:a,iv:x,iv:b,tag:c,type:str]").unwrap();
+        assert_eq!((e.data, e.iv), ("a,iv:x", "b"));
+        assert!(parse("ENC[AES256_GCM,data:,iv:b,tag:c,type:str]").is_err());
+        assert!(parse("ENC[AES256_GCM,data:a,iv:b,tag:c,type:str").is_err());
+        assert!(parse("ENC[AES256_GCM,data:a\n,iv:b,tag:c,type:str]").is_err());
     }
 
     #[test]
