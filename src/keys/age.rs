@@ -8,13 +8,14 @@
 //! owns the format and where it leans on the `age` crate is explained in
 //! `age/file.rs`.
 //!
-//! Scope today: X25519 recipients (`age1…`) and identities
-//! (`AGE-SECRET-KEY-1…`). SSH keys, plugins, post-quantum keys and
-//! passphrase-protected identity files are recognised where sops recognises
-//! them, keep their place in the failure report, and fail with a "not
-//! supported yet" message; they slot in as new [`Recipient`] and
-//! `identities::Loaded` variants (the crate's `ssh` feature provides the SSH
-//! parsing).
+//! Recipients: X25519 (`age1…`), SSH public keys (`ssh-ed25519 …`,
+//! `ssh-rsa …`) and plugin recipients (`age1NAME1…`, wrapped by running
+//! `age-plugin-NAME` with the age plugin protocol). Identities: X25519
+//! keys, SSH private keys (also passphrase-protected ones), plugin
+//! identities and passphrase-protected identity files (`identities.rs`).
+//! Post-quantum keys, which sops 3.11 does not have, are refused with a
+//! clear message. The per-recipient cryptography of SSH keys and the plugin
+//! protocol are the `age` crate's (features `ssh`, `plugin`).
 
 mod armor;
 mod b64;
@@ -23,6 +24,8 @@ mod command;
 mod file;
 mod gotext;
 mod identities;
+pub mod prompt;
+mod ssh;
 
 use std::fmt;
 use std::str::FromStr as _;
@@ -127,6 +130,8 @@ impl std::error::Error for AgeError {}
 /// A parsed recipient, by the kinds sops tells apart (in its order).
 enum Recipient {
     X25519(age::x25519::Recipient),
+    Ssh(age::ssh::Recipient),
+    Plugin(age::plugin::Recipient),
 }
 
 /// sops's `parseRecipient` (the 3.11 build we match), with its texts.
@@ -138,10 +143,17 @@ fn parse_recipient(text: &str) -> Result<Recipient, AgeError> {
         )));
     }
     if text.starts_with("age1") && text.matches('1').count() > 1 {
-        return Err(AgeError::Unsupported(format!(
-            "age plugin recipients are not supported by rsops yet: {}",
-            gotext::quote(text.as_bytes())
-        )));
+        // Go age's plugin.NewRecipient: any Bech32 text whose HRP starts
+        // with `age1`; the plugin itself runs only when wrapping.
+        let invalid = |cause: &str| {
+            AgeError::Recipient(format!(
+                "failed to parse input as age key from age plugin: invalid recipient encoding: {cause}"
+            ))
+        };
+        bech32::decode(text).map_err(|e| invalid(&e))?;
+        return age::plugin::Recipient::from_str(text)
+            .map(Recipient::Plugin)
+            .map_err(invalid);
     }
     if text.starts_with("age1") {
         let malformed = |cause: &str| {
@@ -159,10 +171,22 @@ fn parse_recipient(text: &str) -> Result<Recipient, AgeError> {
             .map_err(malformed);
     }
     if text.starts_with("ssh-") {
-        return Err(AgeError::Unsupported(format!(
-            "SSH age recipients are not supported by rsops yet: {}",
-            gotext::quote(text.as_bytes())
-        )));
+        return age::ssh::Recipient::from_str(text)
+            .map(Recipient::Ssh)
+            .map_err(|e| {
+                // Go's ssh.ParseAuthorizedKey says "no key found" for every
+                // unreadable line (observed with sops 3.11).
+                let cause = match e {
+                    age::ssh::ParseRecipientKeyError::Unsupported(t) => {
+                        format!("SSH public key type {} is not supported", gotext::quote(t.as_bytes()))
+                    }
+                    _ => "ssh: no key found".to_owned(),
+                };
+                AgeError::Recipient(format!(
+                    "failed to parse input as age-ssh public key: malformed SSH recipient: {}: {cause}",
+                    gotext::quote(text.as_bytes())
+                ))
+            });
     }
     Err(AgeError::Recipient(format!(
         "failed to parse input, unknown recipient type: {}",
@@ -192,8 +216,31 @@ pub fn parse_recipients(list: &str) -> Result<Vec<String>, AgeError> {
 /// stanza (format.md §6.2). The recipient is used as given, untrimmed, as
 /// sops does for keys read back from metadata.
 pub fn wrap(recipient: &str, data_key: &[u8]) -> Result<String, AgeError> {
-    let Recipient::X25519(recipient) = parse_recipient(recipient)?;
-    let binary = file::encrypt(&recipient, data_key).map_err(AgeError::Encrypt)?;
+    wrap_with(recipient, data_key, &prompt::never)
+}
+
+/// [`wrap`], with a prompt for what a plugin may ask while wrapping.
+pub fn wrap_with(recipient: &str, data_key: &[u8], ask: &'static prompt::Prompt) -> Result<String, AgeError> {
+    let binary = match parse_recipient(recipient)? {
+        Recipient::X25519(r) => file::encrypt(&r, data_key),
+        Recipient::Ssh(r) => file::encrypt(&r, data_key),
+        Recipient::Plugin(r) => {
+            let ui = prompt::PluginUi {
+                prompt: std::sync::Arc::new(Box::new(ask)),
+                plugin: r.plugin().to_owned(),
+            };
+            let plugin = age::plugin::RecipientPluginV1::new(r.plugin(), std::slice::from_ref(&r), &[], ui)
+                .map_err(|_| {
+                    AgeError::Encrypt(format!(
+                        "failed to create writer for encrypting sops data key with age: \
+                         failed to wrap key for recipient #0: {}",
+                        plugin_not_found(r.plugin())
+                    ))
+                })?;
+            file::encrypt(&plugin, data_key)
+        }
+    }
+    .map_err(AgeError::Encrypt)?;
     Ok(armor::encode(&binary))
 }
 
@@ -227,7 +274,7 @@ pub fn unwrap(
         Ok(header) => header,
         Err(cause) => return Err(fail(cause, view)),
     };
-    let file_key = match find_file_key(&view.identities, &header.stanzas) {
+    let file_key = match find_file_key(&view.identities, &header.stanzas, identities.prompt()) {
         Ok(key) => key,
         Err(cause) => return Err(fail(cause, view)),
     };
@@ -247,6 +294,7 @@ pub fn unwrap(
 fn find_file_key(
     identities: &[&Loaded],
     stanzas: &[age_core::format::Stanza],
+    ask: &std::sync::Arc<Box<prompt::Prompt>>,
 ) -> Result<age_core::format::FileKey, String> {
     let native = identities
         .iter()
@@ -256,29 +304,10 @@ fn find_file_key(
         .filter(|id| !matches!(id, Loaded::X25519(_)));
     let mut not_mine = 0;
     for identity in native.chain(others) {
-        match identity {
-            Loaded::X25519(id) => match age::Identity::unwrap_stanzas(id, stanzas) {
-                Some(Ok(key)) => return Ok(key),
-                Some(Err(_)) => return Err("invalid X25519 recipient block".to_owned()),
-                None => not_mine += 1,
-            },
-            Loaded::Ssh(path) => {
-                if stanzas
-                    .iter()
-                    .any(|s| s.tag == "ssh-ed25519" || s.tag == "ssh-rsa")
-                {
-                    return Err(format!(
-                        "SSH identities are not supported by rsops yet ({})",
-                        gotext::quote(path.as_bytes())
-                    ));
-                }
-                not_mine += 1;
-            }
-            Loaded::Encrypted(location) => {
-                return Err(format!(
-                    "passphrase-protected age identities are not supported by rsops yet ('{location}')"
-                ));
-            }
+        match unwrap_with(identity, stanzas, ask) {
+            Some(Ok(key)) => return Ok(key),
+            Some(Err(e)) => return Err(e),
+            None => not_mine += 1,
         }
     }
     // Go's NoIdentityMatchError quotes the cause when exactly one identity
@@ -289,6 +318,52 @@ fn find_file_key(
     } else {
         "no identity matched any of the recipients".to_owned()
     })
+}
+
+/// Go age's error when `age-plugin-NAME` is not on `PATH` (observed with
+/// sops 3.11).
+fn plugin_not_found(name: &str) -> String {
+    format!(
+        "{name} plugin: couldn't start plugin: \"{name}\" plugin not found: exec: \
+         \"age-plugin-{name}\": executable file not found in $PATH"
+    )
+}
+
+/// One identity against the stanzas: `None` is "not mine" (Go's
+/// `ErrIncorrectIdentity`), `Some(Err)` ends the search with that text.
+fn unwrap_with(
+    identity: &Loaded,
+    stanzas: &[age_core::format::Stanza],
+    ask: &std::sync::Arc<Box<prompt::Prompt>>,
+) -> Option<Result<age_core::format::FileKey, String>> {
+    match identity {
+        Loaded::X25519(id) => age::Identity::unwrap_stanzas(id, stanzas)
+            .map(|r| r.map_err(|_| "invalid X25519 recipient block".to_owned())),
+        Loaded::Ssh { path, key } => ssh::unwrap(path, key, stanzas, ask.as_ref()),
+        Loaded::Plugin(id) => {
+            let ui = prompt::PluginUi { prompt: std::sync::Arc::clone(ask), plugin: id.plugin().to_owned() };
+            match age::plugin::IdentityPluginV1::new(id.plugin(), std::slice::from_ref(id), ui) {
+                Ok(plugin) => age::Identity::unwrap_stanzas(&plugin, stanzas)
+                    .map(|r| r.map_err(|e| e.to_string())),
+                Err(_) => Some(Err(plugin_not_found(id.plugin()))),
+            }
+        }
+        Loaded::Encrypted { location, contents, unlocked } => {
+            let inner = unlocked.get_or_init(|| identities::unlock_identity_file(location, contents, ask.as_ref()));
+            let inner = match inner {
+                Ok(ids) => ids,
+                Err(e) => return Some(Err(e.clone())),
+            };
+            for id in inner {
+                if let Some(result) = unwrap_with(id, stanzas, ask) {
+                    return Some(result);
+                }
+            }
+            // sops also logs a warning here (cli.md §10.1); rsops's library
+            // does not print, and the report names the outcome.
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,11 +13,14 @@
 //! locations in random order; we use the fixed order `SOPS_AGE_KEY`,
 //! `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, default `keys.txt`.
 //!
-//! SSH private keys (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`,
-//! `~/.ssh/id_rsa`), plugin identities and passphrase-protected identity
-//! files are recognised but not usable yet: they hold their place (count,
-//! location list) as [`Loaded::Ssh`] and [`Loaded::Encrypted`] so the report
-//! reads as sops's until their support lands.
+//! Besides X25519 keys, an identity can be an SSH private key
+//! (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`;
+//! one passphrase-protected is unlocked only when a stanza names it), an
+//! age plugin identity (`AGE-PLUGIN-…`, run through `age-plugin-NAME`), or
+//! a passphrase-protected identity file (an age file encrypted with a
+//! passphrase, unlocked on first need and kept for the run). Passphrases
+//! come from the terminal through [`Prompt`](super::prompt::Prompt), never
+//! when there is none.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -29,6 +32,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use zeroize::Zeroizing;
 
 use super::gotext::{errno_text, join_clean, quote};
+use super::prompt::Prompt;
 use super::{bech32, command};
 
 const ENV_KEY: &str = "SOPS_AGE_KEY";
@@ -161,16 +165,22 @@ fn config_dir(env: &AgeEnv, platform: Platform) -> Result<String, String> {
 pub(super) enum Loaded {
     /// A native X25519 identity (`AGE-SECRET-KEY-1…`).
     X25519(age::x25519::Identity),
-    /// An SSH private key file sops would use; not supported yet. Holds the
-    /// path for messages.
-    Ssh(String),
-    /// A passphrase-protected identity file or text; not supported yet.
-    /// Holds the location name for messages.
-    Encrypted(String),
+    /// An SSH private key (`ssh-ed25519` or `ssh-rsa`), possibly still
+    /// encrypted, with its path for messages and prompts.
+    Ssh { path: String, key: age::ssh::Identity },
+    /// An age plugin identity (`AGE-PLUGIN-…`).
+    Plugin(age::plugin::Identity),
+    /// A passphrase-protected identity file or text: the location name, the
+    /// age file, and its identities once unlocked (or why not).
+    Encrypted {
+        location: String,
+        contents: Zeroizing<Vec<u8>>,
+        unlocked: OnceLock<Result<Vec<Loaded>, String>>,
+    },
 }
 
 /// What one identity text (a variable, a file, a command's output) gave.
-enum Source {
+pub(super) enum Source {
     Identities(Vec<Loaded>),
     /// The cause; the caller adds `failed to parse '<location>' age identities: `.
     Invalid(String),
@@ -215,6 +225,7 @@ pub struct AgeIdentities {
     platform: Platform,
     fixed: OnceLock<Fixed>,
     commands: Mutex<HashMap<String, Arc<CmdOutcome>>>,
+    prompt: Arc<Box<Prompt>>,
 }
 
 impl fmt::Debug for AgeIdentities {
@@ -246,7 +257,21 @@ impl AgeIdentities {
             platform,
             fixed: OnceLock::new(),
             commands: Mutex::new(HashMap::new()),
+            prompt: Arc::new(Box::new(super::prompt::terminal)),
         }
+    }
+
+    /// Uses `prompt` instead of the terminal for passphrases and plugin
+    /// questions (tests; callers that must never interact).
+    #[must_use]
+    pub fn with_prompt(mut self, prompt: Box<Prompt>) -> AgeIdentities {
+        self.prompt = Arc::new(prompt);
+        self
+    }
+
+    /// The prompt passphrases and plugins use.
+    pub(super) fn prompt(&self) -> &Arc<Box<Prompt>> {
+        &self.prompt
     }
 
     fn fixed(&self) -> &Fixed {
@@ -412,23 +437,67 @@ fn read_all(mut file: std::fs::File) -> Zeroizing<Vec<u8>> {
     content
 }
 
-/// sops's `parseSSHIdentityFromPrivateKeyFile`, up to where parsing starts:
-/// open and read errors and "not PEM at all" are reported as sops does;
-/// anything PEM-like holds an SSH identity's place (not usable yet).
+/// sops's `parseSSHIdentityFromPrivateKeyFile`: open and read errors and
+/// keys age cannot use are reported with sops's texts; an encrypted key is
+/// kept encrypted until a stanza for it turns up.
 fn load_ssh_file(path: &str) -> Result<Loaded, String> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| format!("failed to open file: open {path}: {}", errno_text(&e)))?;
     let mut content = Zeroizing::new(Vec::new());
     file.read_to_end(&mut content)
         .map_err(|e| format!("failed to read file: read {path}: {}", errno_text(&e)))?;
+    let malformed = |cause: &str| format!("malformed SSH identity in {}: {cause}", quote(path.as_bytes()));
     let has = |marker: &[u8]| content.windows(marker.len()).any(|w| w == marker);
     if !(has(b"-----BEGIN ") && has(b"-----END ")) {
-        return Err(format!(
-            "malformed SSH identity in {}: ssh: no key found",
-            quote(path.as_bytes())
-        ));
+        return Err(malformed("ssh: no key found"));
     }
-    Ok(Loaded::Ssh(path.to_owned()))
+    let key = age::ssh::Identity::from_buffer(&content[..], Some(path.to_owned()))
+        .map_err(|_| malformed(&go_parse_error(&content)))?;
+    match &key {
+        age::ssh::Identity::Unencrypted(_) | age::ssh::Identity::Encrypted(_) => {
+            Ok(Loaded::Ssh { path: path.to_owned(), key })
+        }
+        // Go names the key type by its Go type (observed with sops 3.11).
+        age::ssh::Identity::Unsupported(age::ssh::UnsupportedKey::Type(t)) => {
+            let go_type = match t.as_str() {
+                t if t.starts_with("ecdsa-") => "*ecdsa.PrivateKey",
+                "ssh-dss" => "*dsa.PrivateKey",
+                other => other,
+            };
+            Err(malformed(&format!("unsupported SSH identity type: {go_type}")))
+        }
+        age::ssh::Identity::Unsupported(other) => {
+            /// age's own explanation of a key it cannot use.
+            struct Shown<'a>(&'a age::ssh::UnsupportedKey, &'a str);
+            impl fmt::Display for Shown<'_> {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    self.0.display(f, Some(self.1))
+                }
+            }
+            let text = Shown(other, path).to_string();
+            Err(malformed(text.lines().next().unwrap_or("unsupported SSH identity")))
+        }
+    }
+}
+
+/// What Go's `ssh.ParseRawPrivateKey` says about a PEM file age could not
+/// read, by the block type (observed with sops 3.11 for the OpenSSH and
+/// unknown types; the DER types fail inside Go's ASN.1 parser, whose texts
+/// are not reproduced).
+fn go_parse_error(content: &[u8]) -> String {
+    let text = String::from_utf8_lossy(content);
+    let kind = text
+        .split("-----BEGIN ")
+        .nth(1)
+        .and_then(|rest| rest.split("-----").next())
+        .unwrap_or_default();
+    match kind {
+        "OPENSSH PRIVATE KEY" => "ssh: invalid openssh private key format".to_owned(),
+        "RSA PRIVATE KEY" | "PRIVATE KEY" | "EC PRIVATE KEY" | "DSA PRIVATE KEY" => {
+            "asn1: structure error: the key could not be parsed".to_owned()
+        }
+        other => format!("ssh: unsupported key type {}", quote(other.as_bytes())),
+    }
 }
 
 /// Go's `bufio.ScanLines` with its 64 KiB token limit: lines without `\n`
@@ -454,9 +523,13 @@ fn scan_lines(content: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// sops's `unwrapIdentities`: an age-encrypted text is one
 /// passphrase-protected identity, anything else is one identity per line.
-fn parse_source(location: &str, content: &[u8]) -> Source {
+pub(super) fn parse_source(location: &str, content: &[u8]) -> Source {
     if content.starts_with(b"age-encryption") || content.starts_with(b"-----BEGIN AGE") {
-        return Source::Identities(vec![Loaded::Encrypted(location.to_owned())]);
+        return Source::Identities(vec![Loaded::Encrypted {
+            location: location.to_owned(),
+            contents: Zeroizing::new(content.to_vec()),
+            unlocked: OnceLock::new(),
+        }]);
     }
     let mut identities = Vec::new();
     for line in scan_lines(content) {
@@ -474,7 +547,10 @@ fn parse_source(location: &str, content: &[u8]) -> Source {
 /// sops's `parseIdentity` for one line, with Go age's error texts.
 fn parse_identity(line: &[u8]) -> Result<Loaded, String> {
     if line.starts_with(b"AGE-PLUGIN-") {
-        return Err("age plugin identities are not supported by rsops yet".to_owned());
+        let text = String::from_utf8_lossy(line);
+        return age::plugin::Identity::from_str(&text)
+            .map(Loaded::Plugin)
+            .map_err(|e| format!("malformed plugin identity: {e}"));
     }
     if line.starts_with(b"AGE-SECRET-KEY-PQ-1") {
         return Err("post-quantum age identities are not supported by rsops yet".to_owned());
@@ -496,6 +572,33 @@ fn parse_identity(line: &[u8]) -> Result<Loaded, String> {
     age::x25519::Identity::from_str(&text)
         .map(Loaded::X25519)
         .map_err(|e| format!("malformed secret key: {e}"))
+}
+
+/// Unlocks a passphrase-protected identity file as sops's
+/// `EncryptedIdentity` does: the passphrase only for a file with a single
+/// `scrypt` stanza, "incorrect passphrase" for a wrong one, then the
+/// identities inside parsed like any identity text.
+pub(super) fn unlock_identity_file(location: &str, contents: &[u8], ask: &Prompt) -> Result<Vec<Loaded>, String> {
+    let armored = age::armor::ArmoredReader::new(contents);
+    let decryptor = age::Decryptor::new_buffered(std::io::BufReader::new(armored))
+        .map_err(|e| format!("failed to decrypt identity file: {e}"))?;
+    if !decryptor.is_scrypt() {
+        return Err("incorrect passphrase".to_owned());
+    }
+    let passphrase = ask(&format!("Enter passphrase for identity '{location}':"))
+        .map_err(|e| format!("failed to decrypt identity file: could not read passphrase: {e}"))?;
+    let scrypt = age::scrypt::Identity::new(passphrase);
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&scrypt as &dyn age::Identity))
+        .map_err(|_| "incorrect passphrase".to_owned())?;
+    let mut text = Zeroizing::new(Vec::new());
+    reader
+        .read_to_end(&mut text)
+        .map_err(|e| format!("failed to decrypt identity file: {e}"))?;
+    match parse_source(location, &text) {
+        Source::Identities(ids) => Ok(ids),
+        Source::Invalid(e) => Err(format!("failed to parse '{location}' age identities: {e}")),
+    }
 }
 
 fn run_key_cmd(line: &str, recipient: &str, path: Option<&OsString>) -> Result<Source, String> {
@@ -605,7 +708,7 @@ mod tests {
         ));
         assert!(matches!(
             parse_source("x", b"-----BEGIN AGE ENCRYPTED FILE-----\n"),
-            Source::Identities(ids) if matches!(ids[..], [Loaded::Encrypted(_)])
+            Source::Identities(ids) if matches!(ids[..], [Loaded::Encrypted { .. }])
         ));
     }
 }

@@ -18,6 +18,27 @@ const SOPS_ENC: &str = include_str!("../../../testdata/keys/age/sops-enc-test1.a
 const SOPS_DATA_KEY_HEX: &str =
     include_str!("../../../testdata/keys/age/sops-enc-test1.datakey.hex");
 
+/// An ECDSA public key line (a type sops does not take as a recipient).
+const ECDSA_PUB: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBCSzFuQ/YUhVR3s8Mn+EXdnEaRj0+mklA4HUV+0oEd5AbGXxuKY8KFNQPMXImCi16aXT9bCsV93MBDpXHDs2nF4= ec";
+/// `test1.txt` encrypted with `age -p`, and its passphrase.
+const TEST1_PASSPHRASE_FILE: &str = include_str!("../../../testdata/keys/age/test1-passphrase.age");
+const TEST_PASSPHRASE: &str = "rsops test passphrase";
+
+/// A test SSH key file of `testdata/keys/ssh/`.
+fn ssh_key(name: &str) -> String {
+    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/keys/ssh").join(name))
+        .unwrap()
+}
+
+/// A prompt that answers `answer` and records each question.
+fn answering(answer: &'static str, asked: &std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> Box<prompt::Prompt> {
+    let asked = std::sync::Arc::clone(asked);
+    Box::new(move |q: &str| {
+        asked.lock().unwrap().push(q.to_owned());
+        Ok(age_core::secrecy::SecretString::from(answer.to_owned()))
+    })
+}
+
 fn public(key_file: &str) -> &str {
     key_file
         .lines()
@@ -88,12 +109,18 @@ impl TestEnv {
         path.to_str().unwrap().to_owned()
     }
 
+    /// Identities that never prompt (a test must not wait for a person).
     fn identities(&self) -> AgeIdentities {
+        self.identities_with(Box::new(prompt::never))
+    }
+
+    fn identities_with(&self, ask: Box<prompt::Prompt>) -> AgeIdentities {
         let vars = self.vars.clone();
         AgeIdentities::with_platform(
             AgeEnv::from_lookup(move |k| vars.get(k).cloned()),
             Platform::Unix,
         )
+        .with_prompt(ask)
     }
 
     fn unwrap_sops(&self) -> Result<Zeroizing<Vec<u8>>, AgeError> {
@@ -166,14 +193,16 @@ fn parse_recipients_errors_are_sops_texts() {
             r#"failed to parse input as Bech32-encoded age public key: malformed recipient "{bad_char}": invalid character data part: s[57]=98"#
         )
     );
-    assert!(matches!(
-        parse_recipients("ssh-ed25519 AAAA"),
-        Err(AgeError::Unsupported(_))
-    ));
-    assert!(matches!(
-        parse_recipients("age1yubikey1qqqq"),
-        Err(AgeError::Unsupported(_))
-    ));
+    // SSH and plugin recipients, as sops 3.11 words their errors.
+    assert_eq!(
+        err("ssh-ed25519"),
+        r#"failed to parse input as age-ssh public key: malformed SSH recipient: "ssh-ed25519": ssh: no key found"#
+    );
+    assert_eq!(
+        err("age1test1qqqqqqqqq"),
+        "failed to parse input as age key from age plugin: invalid recipient encoding: invalid checksum"
+    );
+    assert!(err(ECDSA_PUB).starts_with("failed to parse input, unknown recipient type: \"ecdsa-sha2-nistp256 "));
 }
 
 // ---- wrap and unwrap ---------------------------------------------------
@@ -579,7 +608,8 @@ fn ssh_key_files_hold_their_place() {
         )
     );
 
-    // A key-shaped file counts as an identity that does not match X25519.
+    // A damaged OpenSSH key is reported with Go's text; the error names
+    // the file, and the other sources still count.
     env.write(
         "home/.ssh/id_rsa",
         "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
@@ -590,13 +620,15 @@ fn ssh_key_files_hold_their_place() {
     assert_eq!(
         env.error(),
         format!(
-            "failed to create reader for decrypting sops data key with age: no identity matched any \
-             of the recipients. Errors while loading age identities: failed to open file: open {m}: \
-             no such file or directory; malformed SSH identity in \"{h}/.ssh/id_ed25519\": ssh: no \
-             key found. Did not find keys in locations 'SOPS_AGE_KEY_FILE' and 'SOPS_AGE_KEY_CMD'."
+            "failed to create reader for decrypting sops data key with age: identity did not match \
+             any of the recipients: incorrect identity for recipient block. Errors while loading age \
+             identities: failed to open file: open {m}: no such file or directory; malformed SSH \
+             identity in \"{h}/.ssh/id_ed25519\": ssh: no key found; malformed SSH identity in \
+             \"{h}/.ssh/id_rsa\": ssh: invalid openssh private key format. Did not find keys in \
+             locations 'SOPS_AGE_KEY_FILE' and 'SOPS_AGE_KEY_CMD'."
         )
     );
-    // The right age key still wins over the SSH placeholders.
+    // The right age key still wins.
     env.set("SOPS_AGE_KEY", secret(KEY1));
     assert!(env.unwrap_sops().is_ok());
 }
@@ -621,16 +653,142 @@ fn ssh_key_file_read_error() {
 
 #[cfg(unix)]
 #[test]
-fn passphrase_protected_identities_are_not_supported_yet() {
+fn passphrase_protected_identity_files_prompt_once_needed() {
     let mut env = TestEnv::new();
-    env.set("SOPS_AGE_KEY_FILE", &env.write("enc.txt", SOPS_ENC));
-    let err = env.unwrap_sops().unwrap_err();
-    assert!(err
-        .to_string()
-        .contains("not supported by rsops yet ('SOPS_AGE_KEY_FILE')"));
-    // A native identity that matches is tried first, as Go age sorts them.
+    env.set("SOPS_AGE_KEY_FILE", &env.write("enc.txt", TEST1_PASSPHRASE_FILE));
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let ids = env.identities_with(answering(TEST_PASSPHRASE, &asked));
+    let key = unwrap(&ids, public(KEY1), SOPS_ENC).expect("unlocked with the passphrase");
+    assert_eq!(hex(&key), SOPS_DATA_KEY_HEX.trim());
+    // Unlocked once, kept for the other keys of the run.
+    unwrap(&ids, public(KEY1), SOPS_ENC).unwrap();
+    assert_eq!(*asked.lock().unwrap(), ["Enter passphrase for identity 'SOPS_AGE_KEY_FILE':"]);
+
+    let h = env.h();
+    let tail = format!(
+        ". Did not find keys in locations 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', '{h}/.ssh/id_ed25519', \
+         '{h}/.ssh/id_rsa', 'SOPS_AGE_KEY', and 'SOPS_AGE_KEY_CMD'."
+    );
+    let wrong = env.identities_with(answering("wrong", &asked));
+    assert_eq!(
+        unwrap(&wrong, public(KEY1), SOPS_ENC).unwrap_err().to_string(),
+        format!("failed to create reader for decrypting sops data key with age: incorrect passphrase{tail}")
+    );
+    // Without a terminal: sops 3.11's text, observed with no tty.
+    assert_eq!(
+        env.error(),
+        format!(
+            "failed to create reader for decrypting sops data key with age: failed to decrypt identity \
+             file: could not read passphrase: standard input is not a terminal, and /dev/tty is not \
+             available: open /dev/tty: no such device or address{tail}"
+        )
+    );
+    // A native identity that matches is tried first, as Go age sorts them:
+    // no question is asked.
     env.set("SOPS_AGE_KEY", secret(KEY1));
-    assert!(env.unwrap_sops().is_ok());
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    unwrap(&env.identities_with(answering("unused", &asked)), public(KEY1), SOPS_ENC).unwrap();
+    assert!(asked.lock().unwrap().is_empty());
+}
+
+// ---- SSH keys ----------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn ssh_keys_decrypt_what_sops_wrote() {
+    for (name, default_path) in [("id_ed25519", "home/.ssh/id_ed25519"), ("id_rsa", "home/.ssh/id_rsa")] {
+        let enc = ssh_key(&format!("sops-enc-{name}.age"));
+        let want = ssh_key(&format!("sops-enc-{name}.datakey.hex"));
+        let recipient = ssh_key(&format!("{name}.pub"));
+        // As the default ~/.ssh key, and through SOPS_AGE_SSH_PRIVATE_KEY_FILE.
+        let env = TestEnv::new();
+        env.write(default_path, &ssh_key(name));
+        let key = unwrap(&env.identities(), recipient.trim(), &enc).expect(name);
+        assert_eq!(hex(&key), want.trim(), "{name}");
+        let mut env = TestEnv::new();
+        env.set("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &env.write("k", &ssh_key(name)));
+        assert_eq!(hex(&unwrap(&env.identities(), "", &enc).unwrap()), want.trim());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ssh_recipients_round_trip_and_the_age_cli_reads_them() {
+    for name in ["id_ed25519", "id_rsa"] {
+        let line = ssh_key(&format!("{name}.pub"));
+        // The recipient is the whole line, comment included, trimmed.
+        assert_eq!(parse_recipients(&format!(" {} ", line.trim())).unwrap(), [line.trim()]);
+        let data: Vec<u8> = (0..33).collect();
+        let enc = wrap(line.trim(), &data).unwrap();
+        let env = TestEnv::new();
+        let key_path = env.write(name, &ssh_key(name));
+        let tag = if name == "id_rsa" { "ssh-rsa" } else { "ssh-ed25519" };
+        // One stanza of the SSH kind, as Go age writes for this recipient.
+        let head = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, enc.lines().nth(1).unwrap())
+            .unwrap();
+        assert!(head.starts_with(format!("age-encryption.org/v1\n-> {tag} ").as_bytes()), "{name}");
+        env.write(&format!("home/.ssh/{name}"), &ssh_key(name));
+        assert_eq!(*unwrap(&env.identities(), line.trim(), &enc).unwrap(), data);
+        if let Ok(out) = std::process::Command::new("age")
+            .args(["-d", "-i", &key_path])
+            .arg(env.write("enc.age", &enc))
+            .output()
+        {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.stdout, data);
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn encrypted_ssh_keys_prompt_only_for_their_stanzas() {
+    let enc = ssh_key("sops-enc-encrypted_ed25519.age");
+    let mut env = TestEnv::new();
+    let path = env.write("enc_key", &ssh_key("encrypted_ed25519"));
+    env.set("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &path);
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let ids = env.identities_with(answering(TEST_PASSPHRASE, &asked));
+    assert_eq!(unwrap(&ids, "", &enc).unwrap().len(), 32);
+    assert_eq!(*asked.lock().unwrap(), [format!("Enter passphrase for \"{path}\":")]);
+
+    // A file for another key: no question, Go age's "did not match".
+    let other = ssh_key("sops-enc-id_ed25519.age");
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let err = unwrap(&env.identities_with(answering(TEST_PASSPHRASE, &asked)), "", &other).unwrap_err();
+    assert!(asked.lock().unwrap().is_empty());
+    assert!(err.to_string().starts_with(
+        "failed to create reader for decrypting sops data key with age: identity did not match any of the \
+         recipients: incorrect identity for recipient block."
+    ));
+
+    // No terminal: sops 3.11's text, observed with no tty.
+    let h = env.h();
+    assert_eq!(
+        unwrap(&env.identities(), "", &enc).unwrap_err().to_string(),
+        format!(
+            "failed to create reader for decrypting sops data key with age: failed to obtain passphrase: \
+             could not read passphrase for \"{path}\": standard input is not a terminal, and /dev/tty is \
+             not available: open /dev/tty: no such device or address. Did not find keys in locations \
+             '{h}/.ssh/id_ed25519', '{h}/.ssh/id_rsa', 'SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', and \
+             'SOPS_AGE_KEY_CMD'."
+        )
+    );
+    let wrong = env.identities_with(answering("wrong", &asked));
+    assert!(unwrap(&wrong, "", &enc).unwrap_err().to_string().contains("failed to decrypt SSH key file"));
+}
+
+#[cfg(unix)]
+#[test]
+fn unsupported_ssh_key_types_name_the_go_type() {
+    let mut env = TestEnv::new();
+    let path = env.write("ec", &ssh_key("id_ecdsa"));
+    env.set("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &path);
+    let err = env.error();
+    assert!(
+        err.contains(&format!("malformed SSH identity in \"{path}\": unsupported SSH identity type: *ecdsa.PrivateKey.")),
+        "{err}"
+    );
 }
 
 #[test]
