@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::keys::age::{AgeEnv, AgeIdentities};
+use crate::keys::aws_kms::AwsKmsSource;
+use crate::keys::pgp::{PgpEnv, PgpSource};
+use crate::keys::vault::{VaultEnv, VaultSource};
 
 /// A snapshot of environment variables, so tests can run hermetically and
 /// no code deep in the library reads the process environment.
@@ -49,11 +52,14 @@ pub struct Context {
     pub env: Env,
     pub cwd: PathBuf,
     age: OnceCell<AgeIdentities>,
+    pgp: OnceCell<PgpSource>,
+    aws_kms: OnceCell<AwsKmsSource>,
+    vault: OnceCell<VaultSource>,
 }
 
 impl Context {
     pub fn new(env: Env, cwd: PathBuf) -> Self {
-        Context { env, cwd, age: OnceCell::new() }
+        Context { env, cwd, age: OnceCell::new(), pgp: OnceCell::new(), aws_kms: OnceCell::new(), vault: OnceCell::new() }
     }
 
     /// The process's environment and working directory.
@@ -65,5 +71,23 @@ impl Context {
     /// age identities from every source sops reads, loaded once.
     pub fn age_identities(&self) -> &AgeIdentities {
         self.age.get_or_init(|| AgeIdentities::new(AgeEnv::from_lookup(|k| self.env.get(k).map(Into::into))))
+    }
+
+    /// The PGP key source (gpg's home directory and program), its keyrings
+    /// read on first use.
+    pub fn pgp(&self) -> &PgpSource {
+        self.pgp.get_or_init(|| PgpSource::new(PgpEnv::from_lookup(|k| self.env.get(k).map(Into::into))))
+    }
+
+    /// The AWS KMS key source; its runtime, SDK and credential chain start
+    /// on the first KMS call, never for files without KMS keys.
+    pub fn aws_kms(&self) -> &AwsKmsSource {
+        self.aws_kms.get_or_init(AwsKmsSource::new)
+    }
+
+    /// The Vault transit key source; its HTTP client is made on the first
+    /// Vault request, never for files without Vault keys.
+    pub fn vault(&self) -> &VaultSource {
+        self.vault.get_or_init(|| VaultSource::new(VaultEnv::from_lookup(|k| self.env.get(k).map(Into::into))))
     }
 }

@@ -66,8 +66,40 @@ pub enum Error {
     Usage(String),
     /// `--encryption-context` with a pair that is not `key:value`.
     InvalidEncryptionContext,
+    /// `edit`: the editor could not be found, started, or failed.
+    Editor(String),
+    /// `edit`: the text came back from the editor unchanged.
+    FileNotChanged,
+    /// `edit`: the tree could not be written for the editor or the file.
+    MarshalTree(String),
+    /// `edit` of a new file: the new data key could not be wrapped.
+    EditDataKey(Vec<String>),
+    /// `edit`: the file's `version` is not a semantic version.
+    VersionCompare { file: String, program: String, err: String },
+    /// `edit`: the editor wrote the same refused text again and nobody can
+    /// answer the prompt (stdin at its end); carries the refusal.
+    EditAbandoned(Box<Error>),
+    /// `set`/`unset` with the wrong number of positionals (exit 100).
+    MissingArguments(&'static str),
+    /// `set`/`unset`/`--set`: a bad path or value (sops's exact text, exit 7).
+    InvalidSet(&'static str),
+    /// `rotate --add-*/--rm-*` on a missing file (exit 49); `legacy` picks
+    /// the wording of the `-r` form.
+    CannotChangeKeys { path: String, legacy: bool },
+    /// An error sops reports through its fatal log line rather than as an
+    /// exit error (`groups`): `main` prints it in logrus's format, exit 1.
+    Fatal(String),
     /// A command or mode rsops does not provide yet.
     Unsupported(String),
+    /// `exec-*`: an error sops reports through its `EXEC` logger's fatal
+    /// line (`--user` lookup and switch), exit 1.
+    ExecFatal(String),
+    /// `exec-*`: the command did not exit 0. sops prints Go's text
+    /// (`exit status 3`, `signal: killed`) and exits with the child's code
+    /// (255 for a signal).
+    ChildExit { status: u8, message: String },
+    /// `exec-env --same-process --background`.
+    SameProcessWithBackground,
     /// Anything else sops reports with exit status 1.
     Generic(String),
 }
@@ -90,9 +122,19 @@ impl Error {
             Error::ExtractPath(_) => 91,
             Error::EmptyDocument => 92,
             Error::InvalidEncryptionContext => 6,
+            Error::InvalidSet(_) => 7,
+            Error::MissingArguments(_) => 100,
+            Error::CannotChangeKeys { .. } => 49,
+            Error::Fatal(_) => 1,
             Error::DuplicateDecryptionKeyType(_) => 112,
             Error::DataKeyRecovery(_) => 128,
             Error::AlreadyEncrypted => 203,
+            Error::Editor(_) => 201,
+            Error::FileNotChanged => 200,
+            Error::MarshalTree(_) => 4,
+            Error::EditDataKey(_) => 128,
+            Error::VersionCompare { .. } => 202,
+            Error::EditAbandoned(inner) => inner.exit_code(),
             Error::ParseEncrypted { .. }
             | Error::MetadataNotFound
             | Error::Metadata(_)
@@ -101,7 +143,10 @@ impl Error {
             | Error::Config(_)
             | Error::Usage(_)
             | Error::Unsupported(_)
+            | Error::ExecFatal(_)
             | Error::Generic(_) => 1,
+            Error::ChildExit { status, .. } => *status,
+            Error::SameProcessWithBackground => 8,
         }
     }
 
@@ -112,6 +157,12 @@ impl Error {
             Error::MetadataNotFound => Some("this file is not encrypted by sops; use `rsops encrypt` for plaintext"),
             Error::MacMismatch { .. } | Error::MacDecrypt(_) => {
                 Some("the file was changed outside sops; `--ignore-mac` decrypts it anyway if you trust the change")
+            }
+            Error::EditAbandoned(_) => Some(
+                "stdin is not a terminal and the editor wrote the same refused text again; sops would reopen the editor forever",
+            ),
+            Error::Editor(m) if m.starts_with("no editor") || m.starts_with("exec:") || m.starts_with("fork/exec") => {
+                Some("set SOPS_EDITOR or EDITOR to the editor command, e.g. `code --wait`")
             }
             Error::StdinNeedsOverride => Some("add --filename-override NAME.yaml (or .json, .env, .ini) so the format and creation rule are known"),
             _ => None,
@@ -145,7 +196,8 @@ impl fmt::Display for Error {
             ),
             Error::ReadInput { message } => f.write_str(message),
             Error::ParsePlain(err) => write!(f, "Error unmarshalling file: {err}"),
-            Error::ParseEncrypted { format, err } => write!(f, "Error unmarshalling input {format}: {err}"),
+            // Each store already words its message as sops does, prefix included.
+            Error::ParseEncrypted { err, .. } => write!(f, "{err}"),
             Error::MetadataNotFound => f.write_str("sops metadata not found"),
             Error::Metadata(m)
             | Error::DataKeyRecovery(m)
@@ -153,8 +205,19 @@ impl fmt::Display for Error {
             | Error::Config(m)
             | Error::Usage(m)
             | Error::Unsupported(m)
-            | Error::Generic(m) => f.write_str(m),
+            | Error::Generic(m)
+            | Error::ExecFatal(m)
+            | Error::ChildExit { message: m, .. } => f.write_str(m),
+            Error::SameProcessWithBackground => {
+                f.write_str("Error: The --same-process flag cannot be used with --background")
+            }
             Error::InvalidEncryptionContext => f.write_str("Invalid KMS encryption context format"),
+            Error::InvalidSet(m) | Error::MissingArguments(m) => f.write_str(m),
+            Error::Fatal(m) => f.write_str(m),
+            Error::CannotChangeKeys { path, legacy } => {
+                let instead = if *legacy { "use `--kms` and `--pgp` instead." } else { "use the `edit` subcommand instead." };
+                write!(f, "Error: cannot add or remove keys on non-existent file {path:?}, {instead}")
+            }
             Error::EmptyDocument => {
                 f.write_str("File cannot be completely empty, it must contain at least one document")
             }
@@ -172,6 +235,16 @@ impl fmt::Display for Error {
             Error::ExtractPath(m) => write!(f, "error parsing --extract path: {m}"),
             Error::WriteOutput(m) => f.write_str(m),
             Error::DuplicateDecryptionKeyType(t) => write!(f, "Duplicate decryption key type: {t}"),
+            Error::Editor(m) => write!(f, "Could not run editor: {m}"),
+            Error::FileNotChanged => f.write_str("File has not changed, exiting."),
+            Error::MarshalTree(m) => write!(f, "Could not marshal tree: {m}"),
+            Error::EditDataKey(errs) => {
+                write!(f, "Error encrypting the data key with one or more master keys: [{}]", errs.join(" "))
+            }
+            Error::VersionCompare { file, program, err } => {
+                write!(f, "Failed to compare document version {file:?} with program version {program:?}: {err}")
+            }
+            Error::EditAbandoned(inner) => inner.fmt(f),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use rsops::context::Context;
 use rsops::error::Error;
-use rsops::io::write_output;
+use rsops::io::{write_output, Output};
 use rsops::ops;
 
 use cli::resolve::{self, Request};
@@ -20,27 +20,46 @@ use cli::Parsed;
 const SOPS_VERSION: &str = "3.11.0";
 
 /// Key sources compiled into this build, listed by `--version`.
-const KEY_SOURCES: &[&str] = &["age"];
+const KEY_SOURCES: &[&str] = &[
+    "age",
+    #[cfg(feature = "pgp")]
+    "pgp",
+    #[cfg(feature = "aws")]
+    "kms",
+    #[cfg(feature = "vault")]
+    "hc_vault",
+];
 
 /// One log line on stderr in logrus's text format (cli.md §1.5), the form
 /// tools that merge stderr into stdout already expect from sops.
 fn log(level: &str, msg: &str) {
+    log_as("CMD", level, msg);
+}
+
+/// [`log`] for another of sops's loggers (`EXEC`, …).
+fn log_as(logger: &str, level: &str, msg: &str) {
     let now = rsops::metadata::time::format_rfc3339(&rsops::metadata::time::now_utc());
     let quoted = if msg.contains([' ', '"', '=']) || msg.is_empty() { format!("{msg:?}") } else { msg.to_owned() };
     let line = if std::io::stderr().is_terminal() {
         let tag = match level {
             "warning" => "\x1b[33mWARN\x1b[0m",
             "fatal" => "\x1b[31mFATA\x1b[0m",
+            "error" => "\x1b[31mERRO\x1b[0m",
             _ => "\x1b[36mINFO\x1b[0m",
         };
-        format!("\x1b[1m[CMD]\x1b[22m\t {tag}[0000] {msg}\n")
+        format!("\x1b[1m[{logger}]\x1b[22m\t {tag}[0000] {msg}\n")
     } else {
-        format!("[CMD]\t time=\"{now}\" level={level} msg={quoted}\n")
+        format!("[{logger}]\t time=\"{now}\" level={level} msg={quoted}\n")
     };
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 fn print_error(err: &Error) {
+    match err {
+        Error::Fatal(m) => return log("fatal", m),
+        Error::ExecFatal(m) => return log_as("EXEC", "fatal", m),
+        _ => {}
+    }
     let mut text = err.to_string();
     text.push('\n');
     if let Some(hint) = err.hint() {
@@ -75,11 +94,37 @@ fn run(parsed: cli::Cli) -> Result<(), Error> {
     let (outcome, output) = match &resolved.request {
         Request::Encrypt(req, out) => (ops::encrypt::run(req, &ctx)?, out),
         Request::Decrypt(req, out) => (ops::decrypt::run(req, &ctx)?, out),
+        Request::Edit(req, out) => (ops::edit::run(req, &ctx)?, out),
+        Request::ExecEnv(req) => return run_exec(ops::exec::prepare_env(req, &ctx)?),
+        Request::ExecFile(req) => return run_exec(ops::exec::prepare_file(req, &ctx)?),
+        Request::Filestatus(req) => (ops::filestatus::run(req, &ctx)?, &Output::Stdout),
+        Request::Rotate(req, out) => (ops::rotate::run(req, &ctx)?, out),
+        Request::Groups(req, out) => (ops::groups::run(req, &ctx)?, out),
+        Request::Set(req, out) => match ops::set_unset::run_set(req, &ctx)? {
+            Some(outcome) => (outcome, out),
+            None => return Ok(()),
+        },
+        Request::Unset(req, out) => match ops::set_unset::run_unset(req, &ctx)? {
+            Some(outcome) => (outcome, out),
+            None => return Ok(()),
+        },
+        Request::Updatekeys(req) => {
+            return ops::updatekeys::run(req, &ctx, &mut cli::resolve_mutate::Console);
+        }
     };
     for w in &outcome.warnings {
         log("warning", w);
     }
     write_output(output, &outcome.bytes)
+}
+
+/// `exec-env`/`exec-file`: the warnings sops logs before the command
+/// starts, then the command; its failure status comes back as the error.
+fn run_exec(job: ops::exec::Prepared) -> Result<(), Error> {
+    for w in &job.warnings {
+        log("warning", w);
+    }
+    job.run()
 }
 
 fn main() -> ExitCode {
@@ -101,6 +146,10 @@ fn main() -> ExitCode {
         Parsed::Help(h) => h.render(SOPS_VERSION),
         Parsed::Version(g) => version_text(g.disable_version_check && !g.check_for_updates),
         Parsed::Complete(lines) => lines.iter().map(|l| format!("{l}\n")).collect(),
+        Parsed::Run(c) if matches!(c.command, Some(cli::Command::Completion(_))) => match &c.command {
+            Some(cli::Command::Completion(a)) => cli::completion_script(&a.shell).to_owned(),
+            _ => unreachable!("matched above"),
+        },
         Parsed::Run(c) => {
             return match run(c) {
                 Ok(()) => ExitCode::SUCCESS,

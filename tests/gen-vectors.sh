@@ -1070,4 +1070,7 @@ encrypt_ok enc.bin encrypt --age "$R1" "$PLAIN"
 decrypt_ok expected.bin decrypt enc.bin
 finish
 
+# The PGP, key-group, SSH and plugin cases (they need gpg and more keys).
+SOPS=$SOPS bash "$ROOT/tests/gen-key-vectors.sh"
+
 echo "gen-vectors: wrote $(find "$VEC" -name case.toml | wc -l) cases with sops $SOPS_VERSION into $VEC"

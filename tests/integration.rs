@@ -14,6 +14,15 @@
 //! that need the reference sops (they fail when it is missing otherwise).
 
 mod util;
+mod aws;
+mod vault;
+#[cfg(unix)]
+mod edit;
+#[cfg(unix)]
+mod exec;
+#[cfg(unix)]
+mod integrations;
+mod mutate;
 
 use util::case::{Case, Stage};
 use util::run::{first_difference, Output, Sandbox};
@@ -67,6 +76,10 @@ fn outcome_problems(case: &Case, sb: &Sandbox, out: &Output) -> Vec<String> {
 fn run_case(case: &Case, program: &std::path::Path) -> Vec<String> {
     let sb = Sandbox::new();
     sb.copy_in(&case.dir);
+    if case.pgp {
+        sb.import_pgp_keys();
+    }
+    sb.install_ssh_keys(&case.ssh_keys);
     let identity = (!case.identity.is_empty()).then(|| sb.identity(&case.identity));
     let mut cmd = sb
         .command(program)
@@ -143,6 +156,10 @@ mod interop {
     fn encrypt_with(case: &Case, encryptor: &Path) -> Result<(Sandbox, Vec<u8>), String> {
         let sb = Sandbox::new();
         sb.copy_in(&case.dir);
+        if case.pgp {
+            sb.import_pgp_keys();
+        }
+        sb.install_ssh_keys(&case.ssh_keys);
         std::fs::remove_file(sb.work().join(&case.enc)).expect("remove the committed enc");
         let out = sb.command(encryptor).args(&case.encrypt_argv).run();
         if out.code != Some(0) || !out.stderr.is_empty() {

@@ -22,6 +22,9 @@
 
 pub(crate) mod args;
 pub(crate) mod resolve;
+pub(crate) mod resolve_edit;
+pub(crate) mod resolve_exec;
+pub(crate) mod resolve_mutate;
 
 use std::any::TypeId;
 use std::collections::HashSet;

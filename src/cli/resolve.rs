@@ -24,6 +24,15 @@ use super::{Cli, Command, DecryptArgs, EncryptArgs, EncryptionSelectionArgs, Fil
 pub(crate) enum Request {
     Encrypt(EncryptRequest, Output),
     Decrypt(DecryptRequest, Output),
+    Edit(rsops::ops::edit::EditRequest, Output),
+    ExecEnv(rsops::ops::exec::ExecEnvRequest),
+    ExecFile(rsops::ops::exec::ExecFileRequest),
+    Filestatus(rsops::ops::filestatus::FilestatusRequest),
+    Rotate(rsops::ops::rotate::RotateRequest, Output),
+    Set(rsops::ops::set_unset::SetRequest, Output),
+    Unset(rsops::ops::set_unset::UnsetRequest, Output),
+    Updatekeys(rsops::ops::updatekeys::UpdatekeysRequest),
+    Groups(rsops::ops::groups::GroupsRequest, Output),
 }
 
 /// A resolved request and the warnings sops would log on the way.
@@ -35,14 +44,14 @@ pub(crate) struct Resolved {
 /// Settings that only the legacy form reads from global flags (sops 3.11
 /// ignores them before a subcommand, interop README).
 #[derive(Default)]
-struct LegacyOnly {
-    indent: Option<i64>,
-    mac_only_encrypted: bool,
-    unencrypted_comment_regex: String,
-    encrypted_comment_regex: String,
+pub(crate) struct LegacyOnly {
+    pub(crate) indent: Option<i64>,
+    pub(crate) mac_only_encrypted: bool,
+    pub(crate) unencrypted_comment_regex: String,
+    pub(crate) encrypted_comment_regex: String,
 }
 
-fn positional_warnings(extra: &[OsString], warnings: &mut Vec<String>) {
+pub(crate) fn positional_warnings(extra: &[OsString], warnings: &mut Vec<String>) {
     if extra.is_empty() {
         return;
     }
@@ -56,29 +65,18 @@ fn positional_warnings(extra: &[OsString], warnings: &mut Vec<String>) {
 }
 
 /// sops makes paths absolute lexically (`filepath.Abs`), without resolving links.
-fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    let joined = cwd.join(p);
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+pub(crate) fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    config::clean(&cwd.join(p))
 }
 
-fn formats(types: &FileTypeArgs, path_for_type: &str) -> (Format, Format) {
+pub(crate) fn formats(types: &FileTypeArgs, path_for_type: &str) -> (Format, Format) {
     let by_path = Format::from_path(path_for_type);
     let input = Format::from_type_name(&types.input_type).unwrap_or(by_path);
     let output = Format::from_type_name(&types.output_type).unwrap_or(by_path);
     (input, output)
 }
 
-fn output_options(format: Format, cfg: Option<&Config>, cli_indent: Option<i64>) -> StoreOptions {
+pub(crate) fn output_options(format: Format, cfg: Option<&Config>, cli_indent: Option<i64>) -> StoreOptions {
     let stores = cfg.map(|c| c.stores).unwrap_or_default();
     let from_config = match format {
         Format::Yaml => stores.yaml_indent,
@@ -89,7 +87,7 @@ fn output_options(format: Format, cfg: Option<&Config>, cli_indent: Option<i64>)
     StoreOptions { indent: cli_indent.or(from_config) }
 }
 
-fn load_config(ctx: &Context, cli: &Cli, warnings: &mut Vec<String>) -> Result<Option<Config>, Error> {
+pub(crate) fn load_config(ctx: &Context, cli: &Cli, warnings: &mut Vec<String>) -> Result<Option<Config>, Error> {
     let explicit = (!cli.global.config.is_empty()).then_some(cli.global.config.as_str());
     let (path, warning) = config::find(&ctx.cwd, explicit, &ctx.env);
     warnings.extend(warning);
@@ -97,7 +95,7 @@ fn load_config(ctx: &Context, cli: &Cli, warnings: &mut Vec<String>) -> Result<O
 }
 
 /// Parses `--encryption-context k1:v1,k2:v2` (exit 6 on a malformed pair).
-fn encryption_context(s: &str, warnings: &mut Vec<String>) -> Result<Vec<(String, String)>, Error> {
+pub(crate) fn encryption_context(s: &str, warnings: &mut Vec<String>) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     if s.is_empty() {
         return Ok(out);
@@ -119,7 +117,7 @@ fn split_clean(s: &str) -> impl Iterator<Item = String> + '_ {
 
 /// Keys from `--kms`, `--pgp`, `--age`, ... (one group), or `None` when no
 /// key flag or variable is set (cli.md §3.11).
-fn flag_keys(k: &KeySelectionArgs, context: &[(String, String)]) -> Result<Option<Vec<KeyRef>>, Error> {
+pub(crate) fn flag_keys(k: &KeySelectionArgs, context: &[(String, String)]) -> Result<Option<Vec<KeyRef>>, Error> {
     let any = [&k.kms, &k.pgp, &k.gcp_kms, &k.hckms, &k.azure_kv, &k.hc_vault_transit, &k.age]
         .iter()
         .any(|v| !v.is_empty());
@@ -153,18 +151,18 @@ fn flag_keys(k: &KeySelectionArgs, context: &[(String, String)]) -> Result<Optio
     Ok(Some(keys))
 }
 
-struct EncryptInputs<'a> {
-    file: Option<&'a PathBuf>,
-    extra: &'a [OsString],
-    in_place: bool,
-    output: &'a str,
-    filename_override: &'a str,
-    types: &'a FileTypeArgs,
-    keys: &'a KeySelectionArgs,
-    selection: &'a EncryptionSelectionArgs,
-    encryption_context: &'a str,
-    shamir_threshold: i64,
-    legacy: LegacyOnly,
+pub(crate) struct EncryptInputs<'a> {
+    pub(crate) file: Option<&'a PathBuf>,
+    pub(crate) extra: &'a [OsString],
+    pub(crate) in_place: bool,
+    pub(crate) output: &'a str,
+    pub(crate) filename_override: &'a str,
+    pub(crate) types: &'a FileTypeArgs,
+    pub(crate) keys: &'a KeySelectionArgs,
+    pub(crate) selection: &'a EncryptionSelectionArgs,
+    pub(crate) encryption_context: &'a str,
+    pub(crate) shamir_threshold: i64,
+    pub(crate) legacy: LegacyOnly,
 }
 
 fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Resolved, Error> {
@@ -200,9 +198,53 @@ fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Re
     };
     let (input_format, output_format) = formats(a.types, &rule_path.to_string_lossy());
     let cfg = load_config(ctx, cli, &mut warnings)?;
-    let context = encryption_context(a.encryption_context, &mut warnings)?;
-    let rule: Option<CreationRule> = match &cfg {
-        Some(c) => c.creation_rule(&rule_path, &context)?,
+    let settings = new_file_settings(cfg.as_ref(), &rule_path, input_format, a, &mut warnings)?;
+    let output = if a.in_place {
+        match &input {
+            Input::File(p) => Output::InPlace(p.clone()),
+            Input::Stdin => unreachable!("checked above"),
+        }
+    } else if a.output.is_empty() {
+        Output::Stdout
+    } else {
+        Output::File(absolute(&ctx.cwd, Path::new(a.output)))
+    };
+    let req = EncryptRequest {
+        input,
+        input_format,
+        output_format,
+        output_options: output_options(output_format, cfg.as_ref(), a.legacy.indent),
+        key_groups: settings.key_groups,
+        shamir_threshold: settings.shamir_threshold,
+        rule: settings.rule,
+        mac_only_encrypted: settings.mac_only_encrypted,
+    };
+    Ok(Resolved { request: Request::Encrypt(req, output), warnings })
+}
+
+/// Keys, Shamir threshold and value selection for a new file (cli.md
+/// §3.11–3.13, §5.5): key flags replace the keys of the creation rule for
+/// `rule_path`, which must still match. Shared by `encrypt`, the new-file
+/// `edit` and the legacy form.
+pub(crate) struct NewFileSettings {
+    pub(crate) key_groups: Vec<Vec<KeyRef>>,
+    pub(crate) shamir_threshold: usize,
+    /// `None` for the binary store, which records no rule.
+    pub(crate) rule: Option<CryptRule>,
+    pub(crate) mac_only_encrypted: bool,
+}
+
+/// Reads only `a`'s key, selection, context, threshold and legacy fields.
+pub(crate) fn new_file_settings(
+    cfg: Option<&Config>,
+    rule_path: &Path,
+    input_format: Format,
+    a: &EncryptInputs<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<NewFileSettings, Error> {
+    let context = encryption_context(a.encryption_context, warnings)?;
+    let rule: Option<CreationRule> = match cfg {
+        Some(c) => c.creation_rule(rule_path, &context)?,
         None => None,
     };
     let key_groups = match flag_keys(a.keys, &context)? {
@@ -227,7 +269,7 @@ fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Re
         a.legacy.encrypted_comment_regex.clone(),
     ];
     let (crypt_rule, mac_only) = if input_format == Format::Binary {
-        binary_rule_warnings(&cli_selection, &rule.selection, &mut warnings);
+        binary_rule_warnings(&cli_selection, &rule.selection, warnings);
         (None, false)
     } else {
         let chosen = config::merge_selection(&cli_selection, &rule.selection)?;
@@ -238,27 +280,7 @@ fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Re
     } else {
         rule.shamir_threshold
     };
-    let output = if a.in_place {
-        match &input {
-            Input::File(p) => Output::InPlace(p.clone()),
-            Input::Stdin => unreachable!("checked above"),
-        }
-    } else if a.output.is_empty() {
-        Output::Stdout
-    } else {
-        Output::File(absolute(&ctx.cwd, Path::new(a.output)))
-    };
-    let req = EncryptRequest {
-        input,
-        input_format,
-        output_format,
-        output_options: output_options(output_format, cfg.as_ref(), a.legacy.indent),
-        key_groups,
-        shamir_threshold: threshold,
-        rule: crypt_rule,
-        mac_only_encrypted: mac_only,
-    };
-    Ok(Resolved { request: Request::Encrypt(req, output), warnings })
+    Ok(NewFileSettings { key_groups, shamir_threshold: threshold, rule: crypt_rule, mac_only_encrypted: mac_only })
 }
 
 /// The binary store ignores every selection setting, with a warning each
@@ -393,6 +415,15 @@ pub(crate) fn resolve(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
     match &cli.command {
         Some(Command::Encrypt(e)) => resolve_encrypt(ctx, cli, &encrypt_inputs(e)),
         Some(Command::Decrypt(d)) => resolve_decrypt(ctx, cli, &decrypt_inputs(d)),
+        Some(Command::Edit(a)) => super::resolve_edit::edit(ctx, cli, a),
+        Some(Command::ExecEnv(a)) => super::resolve_exec::exec_env(ctx, cli, a),
+        Some(Command::ExecFile(a)) => super::resolve_exec::exec_file(ctx, cli, a),
+        Some(Command::Filestatus(a)) => super::resolve_exec::filestatus(ctx, cli, a),
+        Some(Command::Rotate(a)) => super::resolve_mutate::rotate(ctx, cli, a),
+        Some(Command::Set(a)) => super::resolve_mutate::set(ctx, cli, a),
+        Some(Command::Unset(a)) => super::resolve_mutate::unset(ctx, cli, a),
+        Some(Command::Updatekeys(a)) => super::resolve_mutate::updatekeys(ctx, cli, a),
+        Some(Command::Groups(a)) => super::resolve_mutate::groups(ctx, cli, a),
         Some(other) => Err(Error::Unsupported(format!(
             "rsops does not implement the `{}` command yet",
             command_name(other)
@@ -424,10 +455,12 @@ fn command_name(c: &Command) -> &'static str {
 fn resolve_legacy(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
     let g = &cli.global;
     let Some(file) = &cli.file else { return Err(Error::NoFileSpecified) };
-    if g.in_place && !g.output.is_empty() && (g.encrypt || g.decrypt || g.rotate) {
+    // Every legacy mode, edit included (cli.md §4.1 step 2).
+    if g.in_place && !g.output.is_empty() {
         return Err(Error::OutputAndInPlace);
     }
     let abs = absolute(&ctx.cwd, file);
+    super::resolve_mutate::check_key_change_target(&g.rotate_keys, &abs, true)?;
     let modes = [g.encrypt, g.decrypt, g.rotate, !g.set.is_empty()].iter().filter(|m| **m).count();
     if g.encrypt || g.decrypt || g.rotate {
         if !abs.exists() {
@@ -475,12 +508,11 @@ fn resolve_legacy(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
         };
         return resolve_decrypt(ctx, cli, &inputs);
     }
-    let mode = if g.rotate {
-        "--rotate"
-    } else if g.set.is_empty() {
-        "edit mode"
-    } else {
-        "--set"
-    };
-    Err(Error::Unsupported(format!("rsops does not implement {mode} yet")))
+    if g.rotate {
+        return super::resolve_mutate::legacy_rotate(ctx, cli, file);
+    }
+    if !g.set.is_empty() {
+        return super::resolve_mutate::legacy_set(ctx, cli, file);
+    }
+    super::resolve_edit::legacy_edit(ctx, cli, file)
 }

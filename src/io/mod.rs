@@ -6,6 +6,8 @@
 //! point leaves the original untouched (a deliberate improvement on sops,
 //! which truncates in place, cli.md §3.4).
 
+pub mod editor;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 

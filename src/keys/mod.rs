@@ -7,7 +7,10 @@
 //! age-only file never starts a cloud client.
 
 pub mod age;
+pub mod aws_kms;
+pub mod pgp;
 pub mod recover;
+pub mod vault;
 
 /// The kinds of master key sops knows, in the order a key group holds them
 /// after loading (format.md §6.5).

@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{age, KeyGroup, KeyKind, KeyRef, MasterKey};
+use super::{age, aws_kms, KeyGroup, KeyKind, KeyRef, MasterKey};
 use crate::context::Context;
 use crate::crypt::{shamir, DataKey};
 use crate::error::Error;
@@ -44,6 +44,14 @@ fn ordered<'a>(group: &'a KeyGroup, order: &[KeyKind]) -> Vec<&'a MasterKey> {
 pub fn unwrap_one(key: &MasterKey, ctx: &Context) -> Result<Zeroizing<Vec<u8>>, String> {
     match &key.key {
         KeyRef::Age { recipient } => age::unwrap(ctx.age_identities(), recipient, &key.enc).map_err(|e| e.to_string()),
+        KeyRef::Pgp { fingerprint } => ctx.pgp().unwrap(fingerprint, &key.enc).map_err(|e| e.to_string()),
+        KeyRef::AwsKms { arn, role, context, aws_profile } => ctx
+            .aws_kms()
+            .unwrap(aws_kms::KmsKey { arn, role, context, aws_profile }, &key.enc)
+            .map_err(|e| e.to_string()),
+        KeyRef::Vault { address, engine_path, key_name } => {
+            ctx.vault().unwrap(&crate::keys::vault::TransitKey { address, engine_path, key_name }, &key.enc)
+        }
         other => Err(format!(
             "rsops cannot use {} keys yet: this build has no {} key source",
             other.kind().name(),

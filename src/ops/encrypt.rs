@@ -35,7 +35,6 @@ pub fn wrap_data_key(
     threshold: usize,
     ctx: &Context,
 ) -> Result<Vec<KeyGroup>, Error> {
-    let _ = ctx;
     let parts: Vec<Zeroizing<Vec<u8>>> = if groups.len() > 1 {
         let t = if threshold == 0 { groups.len() } else { threshold };
         shamir::split(key.expose(), groups.len(), t).map_err(|e| {
@@ -54,7 +53,7 @@ pub fn wrap_data_key(
         }
         let mut wrapped = Vec::with_capacity(group.len());
         for k in group {
-            match wrap_one(k, part) {
+            match wrap_one(k, part, ctx) {
                 Ok(enc) => wrapped.push(MasterKey {
                     key: k.clone(),
                     enc,
@@ -72,16 +71,32 @@ pub fn wrap_data_key(
     }
 }
 
-fn wrap_one(key: &KeyRef, data: &[u8]) -> Result<String, String> {
+fn wrap_one(key: &KeyRef, data: &[u8], ctx: &Context) -> Result<String, String> {
     match key {
         KeyRef::Age { recipient } => crate::keys::age::wrap(recipient, data).map_err(|e| e.to_string()),
+        KeyRef::Pgp { fingerprint } => ctx.pgp().wrap(fingerprint, data).map_err(|e| e.to_string()),
+        KeyRef::AwsKms { arn, role, context, aws_profile } => ctx
+            .aws_kms()
+            .wrap(crate::keys::aws_kms::KmsKey { arn, role, context, aws_profile }, data)
+            .map_err(|e| e.to_string()),
+        KeyRef::Vault { address, engine_path, key_name } => {
+            ctx.vault().wrap(&crate::keys::vault::TransitKey { address, engine_path, key_name }, data)
+        }
         other => Err(format!("rsops cannot use {} keys yet: this build has no {} key source", other.kind().name(), other.kind().name())),
     }
 }
 
 /// Parses the plaintext with the input store and checks it may be encrypted.
 pub fn load_plaintext(bytes: &[u8], format: Format, options: StoreOptions) -> Result<Vec<Branch>, Error> {
-    let docs = store_for(format, options).load_plain(bytes).map_err(Error::ParsePlain)?;
+    let docs = store_for(format, options).load_plain(bytes).map_err(|e| {
+        // Non-string keys and uint64 values are found while loading here,
+        // but sops finds them in its tree walk: exit 23 with that wording.
+        if e.0.starts_with(crate::stores::yaml::WALK_ERROR_PREFIX) {
+            Error::EncryptTree(e.0)
+        } else {
+            Error::ParsePlain(e)
+        }
+    })?;
     if docs.is_empty() {
         return Err(Error::EmptyDocument);
     }

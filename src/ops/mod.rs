@@ -3,7 +3,14 @@
 //! write and any warnings, and `main` does the rest.
 
 pub mod decrypt;
+pub mod edit;
 pub mod encrypt;
+pub mod exec;
+pub mod filestatus;
+pub mod groups;
+pub mod rotate;
+pub mod set_unset;
+pub mod updatekeys;
 
 use crate::context::Context;
 use crate::crypt::{mac, DataKey};
@@ -37,14 +44,27 @@ pub fn open_encrypted(bytes: &[u8], format: Format, options: StoreOptions) -> Re
     let mut docs = store
         .load_encrypted(bytes)
         .map_err(|err| Error::ParseEncrypted { format: format.name(), err })?;
-    let mut found = None;
-    for doc in &mut docs {
-        let m = crate::tree::take(doc, "sops");
-        if found.is_none() {
-            found = m;
+    // Flattened metadata (format.md §6.5, §6.7): dotenv's `sops_…` pairs.
+    let meta_value = if format == Format::Dotenv {
+        let pairs = metadata::flat::take_dotenv(&mut docs).ok_or(Error::MetadataNotFound)?;
+        metadata::flat::unflatten(pairs).map_err(Error::Metadata)?
+    } else {
+        let mut found = None;
+        for doc in &mut docs {
+            let m = crate::tree::take(doc, "sops");
+            if found.is_none() {
+                found = m;
+            }
         }
-    }
-    let meta_value = found.ok_or(Error::MetadataNotFound)?;
+        let found = found.ok_or(Error::MetadataNotFound)?;
+        if format == Format::Ini {
+            // INI: the `[sops]` section holds the flattened keys.
+            let pairs = metadata::flat::section_pairs(found).ok_or(Error::MetadataNotFound)?;
+            metadata::flat::unflatten(pairs).map_err(Error::Metadata)?
+        } else {
+            found
+        }
+    };
     let meta = metadata::from_value(&meta_value).map_err(Error::Metadata)?;
     Ok(Opened { docs, meta })
 }
@@ -86,15 +106,34 @@ pub fn empty_list_style(format: Format) -> EmptyList {
     }
 }
 
-/// Appends the metadata entry to every document (format.md §8.1.5).
+/// Appends the metadata entry to every document (format.md §8.1.5); for
+/// the flat stores the flattened metadata (§6.7): `sops_…` lines after the
+/// data of the (only written) first dotenv document, a last `[sops]`
+/// section after the sections of every document in INI.
 pub fn attach_metadata(docs: &mut [Branch], meta: &Metadata, format: Format) {
     let value = metadata::to_value(meta, empty_list_style(format));
-    for doc in docs {
-        doc.push(Item::Pair("sops".to_owned(), value.clone()));
+    match format {
+        Format::Dotenv => {
+            if let Some(first) = docs.first_mut() {
+                first.extend(metadata::flat::dotenv_items(&value));
+            }
+        }
+        Format::Ini => {
+            if let Some(last) = docs.last_mut() {
+                last.push(metadata::flat::ini_section(&value));
+            }
+        }
+        _ => {
+            for doc in docs {
+                doc.push(Item::Pair("sops".to_owned(), value.clone()));
+            }
+        }
     }
 }
 
-/// Whether a plaintext tree already carries sops metadata (cli.md §3.5).
+/// Whether a plaintext tree already carries sops metadata (cli.md §3.5):
+/// a top-level `sops` entry (an INI `[sops]` section is one), or in dotenv
+/// any key starting with `sops_`.
 pub fn has_metadata(docs: &[Branch], format: Format) -> bool {
     let Some(first) = docs.first() else { return false };
     first.iter().any(|i| match i {
@@ -118,4 +157,54 @@ pub fn emit_extracted(value: &Value, docs: &mut [Branch], format: Format, option
         }
         other => store_for(format, options).emit_value(other).map_err(|e| Error::DumpTree(e.0)),
     }
+}
+
+/// Encrypts the decrypted tree of `opened` with `key` and stamps a new
+/// `lastmodified` and MAC, as every command that re-encrypts does
+/// (format.md §5.4). With `ivs`, a value seen during decryption keeps its IV
+/// (§2.6), so `set`/`unset` change only the touched values.
+pub fn reseal(opened: &mut Opened, key: &DataKey, ivs: Option<&walk::IvCache>) -> Result<(), Error> {
+    let rule = opened.meta.effective_rule();
+    let digest = walk::encrypt(&mut opened.docs, key, &rule, opened.meta.mac_only_encrypted, ivs)
+        .map_err(|e| Error::EncryptTree(e.message))?;
+    opened.meta.last_modified = metadata::time::format_rfc3339(&metadata::time::now_utc());
+    opened.meta.mac = mac::seal(key, &digest, &opened.meta.last_modified);
+    Ok(())
+}
+
+/// Writes an opened (encrypted) file back with `format`'s store. sops makes
+/// the default rule explicit when it loads metadata, so a file that recorded
+/// none (binary) comes back with `unencrypted_suffix: _unencrypted`
+/// (format.md §4.5).
+pub fn emit_opened(mut opened: Opened, format: Format, options: StoreOptions) -> Result<Vec<u8>, Error> {
+    if opened.meta.rule.is_none() {
+        opened.meta.rule = Some(crate::crypt::rules::CryptRule::default_rule());
+    }
+    attach_metadata(&mut opened.docs, &opened.meta, format);
+    store_for(format, options).emit(&opened.docs).map_err(|e| Error::MarshalTree(e.0))
+}
+
+/// Wraps `key` (or, with several groups, its Shamir shares) for every master
+/// key of `meta`, replacing each `enc`. An entry that already had a
+/// `created_at` keeps it: sops sets it only when a key is created. With
+/// several groups a threshold of 0 becomes their number (cli.md §4.12).
+pub fn rewrap(meta: &mut Metadata, key: &DataKey, ctx: &Context) -> Result<(), Error> {
+    if meta.key_groups.is_empty() {
+        return Err(Error::GenerateDataKey(vec!["no key groups provided".to_owned()]));
+    }
+    let refs: Vec<Vec<crate::keys::KeyRef>> =
+        meta.key_groups.iter().map(|g| g.iter().map(|m| m.key.clone()).collect()).collect();
+    let mut groups = encrypt::wrap_data_key(key, &refs, meta.shamir_threshold, ctx)?;
+    for (new, old) in groups.iter_mut().zip(&meta.key_groups) {
+        for (n, o) in new.iter_mut().zip(old) {
+            if n.created_at.is_some() && o.created_at.is_some() {
+                n.created_at.clone_from(&o.created_at);
+            }
+        }
+    }
+    if groups.len() > 1 && meta.shamir_threshold == 0 {
+        meta.shamir_threshold = groups.len();
+    }
+    meta.key_groups = groups;
+    Ok(())
 }

@@ -32,6 +32,10 @@ pub(crate) struct Case {
     pub(crate) stderr_contains: String,
     pub(crate) interop: bool,
     pub(crate) roundtrip_identity: Vec<String>,
+    /// Import `testdata/keys/pgp/*.asc` into the GnuPG home of every run.
+    pub(crate) pgp: bool,
+    /// Files of `testdata/keys/ssh/` put into `~/.ssh/` for every run.
+    pub(crate) ssh_keys: Vec<String>,
 }
 
 impl Case {
@@ -65,6 +69,8 @@ impl Case {
             stderr_contains: t.str("stderr_contains"),
             interop: t.bool("interop", false),
             roundtrip_identity: t.list("roundtrip_identity"),
+            pgp: t.bool("pgp", false),
+            ssh_keys: t.list("ssh_keys"),
         };
         case.validate();
         case

@@ -109,6 +109,47 @@ impl Sandbox {
         path
     }
 
+    /// A GnuPG home (`home/gnupg`, the sandbox's `GNUPGHOME`) holding the
+    /// keys of `testdata/keys/pgp/`, imported with the real gpg.
+    pub(crate) fn import_pgp_keys(&self) {
+        let gnupg = self.home.join("gnupg");
+        std::fs::create_dir_all(&gnupg).expect("create the GnuPG home");
+        std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("chmod the GnuPG home");
+        let keys = super::testdata().join("keys").join("pgp");
+        for entry in std::fs::read_dir(&keys).expect("testdata/keys/pgp") {
+            let path = entry.expect("read_dir entry").path();
+            if path.extension().is_some_and(|e| e == "asc") {
+                let out = Command::new("gpg")
+                    .args(["--batch", "--quiet", "--import"])
+                    .arg(&path)
+                    .env("GNUPGHOME", &gnupg)
+                    .stdin(Stdio::null())
+                    .output()
+                    .expect("gpg runs (install gnupg)");
+                assert!(
+                    out.status.success(),
+                    "gpg --import {}: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
+
+    /// Copies SSH keys of `testdata/keys/ssh/` into `home/.ssh/` (0600).
+    pub(crate) fn install_ssh_keys(&self, names: &[String]) {
+        for name in names {
+            let dir = self.home.join(".ssh");
+            std::fs::create_dir_all(&dir).expect("create ~/.ssh");
+            let dest = dir.join(name);
+            std::fs::copy(super::testdata().join("keys").join("ssh").join(name), &dest)
+                .unwrap_or_else(|e| panic!("copy SSH key {name}: {e}"));
+            std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .expect("chmod the SSH key");
+        }
+    }
+
     /// Replaces `[CWD]` and `[HOME]` in a text with this sandbox's paths.
     pub(crate) fn expand(&self, text: &str) -> String {
         text.replace("[CWD]", &self.work.to_string_lossy())
@@ -133,6 +174,7 @@ impl Sandbox {
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env("GNUPGHOME", self.home.join("gnupg"))
+            .env("PATH", plugin_path())
             .current_dir(&self.work);
         Cmd {
             command,
@@ -145,6 +187,29 @@ impl Sandbox {
             args: Vec::new(),
         }
     }
+}
+
+impl Drop for Sandbox {
+    /// Stops the gpg-agent that gpg (or sops's gpg) started in the sandbox.
+    fn drop(&mut self) {
+        let gnupg = self.home.join("gnupg");
+        if gnupg.is_dir() {
+            let _ = Command::new("gpgconf")
+                .args(["--kill", "gpg-agent"])
+                .env("GNUPGHOME", &gnupg)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// `PATH` with `tests/plugin/` (the test age plugin) in front.
+fn plugin_path() -> OsString {
+    let mut dirs = vec![super::repo_root().join("tests").join("plugin")];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).expect("PATH entries without ':'")
 }
 
 fn is_cleared(name: &OsStr) -> bool {

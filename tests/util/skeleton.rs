@@ -1,5 +1,5 @@
 //! The structure of an encrypted file with its random parts blanked: every
-//! `ENC[...]` reduced to its `type:` tag, age armor, `lastmodified`,
+//! `ENC[...]` reduced to its `type:` tag, age and PGP armor, `lastmodified`,
 //! `created_at` and `version` values replaced by placeholders.
 //!
 //! Two encryptions of one plaintext with the same options must then be
@@ -15,6 +15,7 @@ use regex::Regex;
 
 struct Patterns {
     armor: Regex,
+    pgp_armor: Regex,
     enc: Regex,
     time: Regex,
     version: Regex,
@@ -24,6 +25,8 @@ fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| Patterns {
         armor: Regex::new(r"-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----").unwrap(),
+        // gpg's and sequoia's messages differ in length and packet format.
+        pgp_armor: Regex::new(r"-----BEGIN PGP MESSAGE-----[\s\S]*?-----END PGP MESSAGE-----").unwrap(),
         enc: Regex::new(r"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]*,tag:[A-Za-z0-9+/=]*,type:([a-z]+)\]")
             .unwrap(),
         time: Regex::new(r#"((?:lastmodified|created_at)"?\s*[:=]\s*"?)[0-9][0-9T:.Z+-]*"#).unwrap(),
@@ -35,6 +38,7 @@ fn patterns() -> &'static Patterns {
 pub(crate) fn skeleton(text: &str) -> Vec<String> {
     let p = patterns();
     let text = p.armor.replace_all(text, "<age armor>");
+    let text = p.pgp_armor.replace_all(&text, "<pgp armor>");
     let text = p.enc.replace_all(&text, "ENC[type:$1]");
     let mut in_sops = false;
     text.lines()
@@ -104,6 +108,8 @@ mod tests {
         assert_eq!(s[6], "            <age armor>");
         assert_eq!(s[7], "    lastmodified: \"<time>\"");
         assert_eq!(s[9], "    version: <version>");
+        let pgp = "          enc: |-\n            -----BEGIN PGP MESSAGE-----\n\n            hQEMA\n            =abcd\n            -----END PGP MESSAGE-----\n          fp: F\n";
+        assert_eq!(skeleton(pgp), ["          enc: |-", "            <pgp armor>", "          fp: F"]);
     }
 
     #[test]
