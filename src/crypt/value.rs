@@ -31,7 +31,6 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-type Gcm32 = AesGcm<Aes256, U32>;
 
 /// A failure to decrypt one value. The text never contains the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +107,8 @@ pub fn encrypt(key: &DataKey, plaintext: &[u8], aad: &[u8], ty: ValueType, iv: O
         rand::rngs::OsRng.fill_bytes(&mut iv);
         iv
     });
-    let cipher = Gcm32::new(key.expose().into());
-    let mut sealed = cipher
+    let mut sealed = key
+        .cipher()
         .encrypt(Nonce::<U32>::from_slice(&iv), Payload { msg: plaintext, aad })
         .expect("AES-GCM encryption of in-memory data cannot fail");
     let tag = sealed.split_off(sealed.len() - 16);
@@ -190,7 +189,7 @@ pub fn decrypt_bytes(key: &DataKey, enc: &Encrypted<'_>, aad: &[u8]) -> Result<(
     // aes-gcm crate fixes it in the type, so the lengths seen in practice are
     // listed here.
     let opened = match iv.len() {
-        32 => Gcm32::new(k).decrypt(Nonce::<U32>::from_slice(&iv), payload),
+        32 => key.cipher().decrypt(Nonce::<U32>::from_slice(&iv), payload),
         12 => AesGcm::<Aes256, U12>::new(k).decrypt(Nonce::<U12>::from_slice(&iv), payload),
         16 => AesGcm::<Aes256, U16>::new(k).decrypt(Nonce::<U16>::from_slice(&iv), payload),
         n => return Err(CryptError(format!("Could not decrypt with AES_GCM: unsupported IV length {n}"))),
