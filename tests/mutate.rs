@@ -242,7 +242,9 @@ fn set_and_unset_fail_as_sops_does() {
         &["set", "--value-file", "s.yaml", r#"["b"]"#, "missing.json"],
         &["set", "missing.yaml", r#"["b"]"#, "1"],
         &["set", "--decryption-order", "age,age", "s.yaml", r#"["b"]"#, "1"],
-        &["set", "s.yaml", "[0]", "1"],
+        // `set s.yaml [0] 1` is left out: on a mapping sops sets nothing, and
+        // whether it then rewrites the file differed between runs of the same
+        // sops binary, so the comparison cannot be pinned (cli.md §13.18).
         &["set", "d.env", r#"["X"]["y"]"#, "1"],
         &["set", "d.env", r#"["X"]"#, "1.5"],
         &["unset", "s.yaml"],

@@ -52,14 +52,9 @@ pub struct UnsetRequest {
 pub fn run_set(req: &SetRequest, ctx: &Context) -> Result<Option<Outcome>, Error> {
     let bytes = read_input(&Input::File(req.path.clone()))?;
     let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
+    drop(bytes);
     let mut ivs = walk::IvCache::default();
     let (key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, Some(&mut ivs))?;
-    if matches!(req.tree_path.first(), Some(Component::Index(_))) && !req.idempotent {
-        // An index never names an entry of the top-level mapping: sops sets
-        // nothing and writes the file back byte for byte (cli.md §13.18).
-        return Ok(Some(Outcome { bytes, warnings }));
-    }
-    drop(bytes);
     let changed = match opened.docs.first_mut() {
         Some(doc) => set(doc, &req.tree_path, req.value.clone())?,
         None => false,
