@@ -64,6 +64,16 @@ pub(crate) fn positional_warnings(extra: &[OsString], warnings: &mut Vec<String>
     }
 }
 
+/// Where `encrypt`/`decrypt` write: back to the input file with `-i`, to
+/// `--output`, else stdout (cli.md §3.4). `-i` with stdin is refused earlier.
+fn destination(ctx: &Context, input: &Input, in_place: bool, output: &str) -> Output {
+    match input {
+        Input::File(p) if in_place => Output::InPlace(p.clone()),
+        _ if output.is_empty() => Output::Stdout,
+        _ => Output::File(absolute(&ctx.cwd, Path::new(output))),
+    }
+}
+
 /// sops makes paths absolute lexically (`filepath.Abs`), without resolving links.
 pub(crate) fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     config::clean(&cwd.join(p))
@@ -199,16 +209,7 @@ fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Re
     let (input_format, output_format) = formats(a.types, &rule_path.to_string_lossy());
     let cfg = load_config(ctx, cli, &mut warnings)?;
     let settings = new_file_settings(cfg.as_ref(), &rule_path, input_format, a, &mut warnings)?;
-    let output = if a.in_place {
-        match &input {
-            Input::File(p) => Output::InPlace(p.clone()),
-            Input::Stdin => unreachable!("checked above"),
-        }
-    } else if a.output.is_empty() {
-        Output::Stdout
-    } else {
-        Output::File(absolute(&ctx.cwd, Path::new(a.output)))
-    };
+    let output = destination(ctx, &input, a.in_place, a.output);
     let req = EncryptRequest {
         input,
         input_format,
@@ -357,16 +358,7 @@ fn resolve_decrypt(ctx: &Context, cli: &Cli, a: &DecryptInputs<'_>) -> Result<Re
     } else {
         Some(path::parse(a.extract).map_err(Error::ExtractPath)?)
     };
-    let output = if a.in_place {
-        match &input {
-            Input::File(p) => Output::InPlace(p.clone()),
-            Input::Stdin => unreachable!("checked above"),
-        }
-    } else if a.output.is_empty() {
-        Output::Stdout
-    } else {
-        Output::File(absolute(&ctx.cwd, Path::new(a.output)))
-    };
+    let output = destination(ctx, &input, a.in_place, a.output);
     let req = DecryptRequest {
         input,
         input_format,
