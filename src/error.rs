@@ -102,6 +102,9 @@ pub enum Error {
     SameProcessWithBackground,
     /// Anything else sops reports with exit status 1.
     Generic(String),
+    /// The pre-3.3.0 KMS encryption-context repair found no data key
+    /// (carries the first decryption error; exit 25, cli.md §2.1).
+    KmsContextBug(String),
 }
 
 impl Error {
@@ -117,7 +120,7 @@ impl Error {
             Error::WriteOutput(_) => 3,
             Error::DumpFile(_) | Error::DumpTree(_) => 4,
             Error::EncryptTree(_) => 23,
-            Error::DecryptTree(_) => 25,
+            Error::DecryptTree(_) | Error::KmsContextBug(_) => 25,
             Error::MacDecrypt(_) | Error::MacMismatch { .. } => 51,
             Error::ExtractPath(_) => 91,
             Error::EmptyDocument => 92,
@@ -224,6 +227,9 @@ impl fmt::Display for Error {
             Error::AlreadyEncrypted => f.write_str(ALREADY_ENCRYPTED),
             Error::GenerateDataKey(errs) => write!(f, "Could not generate data key: [{}]", errs.join(" ")),
             Error::DecryptTree(m) => write!(f, "Error decrypting tree: {m}"),
+            Error::KmsContextBug(m) => {
+                write!(f, "Failed to decrypt, meaning there is likely another problem from the encryption context bug: {m}")
+            }
             Error::EncryptTree(m) => write!(f, "Error encrypting tree: {m}"),
             Error::MacDecrypt(m) => write!(f, "Cannot decrypt MAC: {m}"),
             Error::MacMismatch { stored, computed } => {

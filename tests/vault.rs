@@ -3,13 +3,17 @@
 //! sops 3.11 encrypt and decrypt each other's files with aes256-gcm96 and
 //! rsa-4096 transit keys; the token comes from `VAULT_TOKEN` or
 //! `~/.vault-token`; without one the server answers 403 and both tools
-//! fail alike (backends.md §3, cli.md §10.6).
+//! fail alike (backends.md §3, cli.md §10.6). Over HTTPS with a client
+//! certificate, both tools honour the Go client's TLS variables
+//! (`VAULT_CACERT[_BYTES]`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`/`_KEY`,
+//! `VAULT_TLS_SERVER_NAME`) and fail alike without them; both follow a
+//! standby's 307 unless `VAULT_DISABLE_REDIRECTS` says not to.
 
 #![cfg_attr(not(feature = "vault"), allow(dead_code, unused_imports))]
 
 use std::path::Path;
 
-use crate::util::bao::{Bao, ROOT_TOKEN};
+use crate::util::bao::{Bao, Pki, Redirector, ROOT_TOKEN};
 use crate::util::run::{Output, Sandbox};
 use crate::util::{self, run::rsops_bin};
 
@@ -194,6 +198,171 @@ fn namespace_from_env() {
     assert_eq!(ours.code, Some(128), "{ours}");
     assert!(ours.stderr.contains("Code: 404. Errors:"), "{ours}");
     assert_eq!(ours.stderr, theirs.stderr, "decrypt outside the namespace: rsops and sops differ");
+}
+
+/// Runs `program` with `VAULT_TOKEN` and `env`.
+fn run_env(sb: &Sandbox, program: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = sb.command(program).args(args).env("VAULT_TOKEN", ROOT_TOKEN);
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    cmd.run()
+}
+
+/// rsops and sops fail alike (exit code and the whole stderr).
+fn both_fail_alike(sb: &Sandbox, rsops: &Path, sops: &Path, args: &[&str], env: &[(&str, &str)], want: &str) {
+    let (ours, theirs) = both_fail(sb, rsops, sops, args, env, want);
+    assert_eq!(ours.stderr, theirs.stderr, "{env:?}: rsops and sops differ");
+}
+
+/// rsops and sops fail with the same exit code; rsops says `want`.
+fn both_fail(sb: &Sandbox, rsops: &Path, sops: &Path, args: &[&str], env: &[(&str, &str)], want: &str) -> (Output, Output) {
+    let ours = run_env(sb, rsops, args, env);
+    let theirs = run_env(sb, sops, args, env);
+    assert_ne!(ours.code, Some(0), "{ours}");
+    assert_eq!(ours.code, theirs.code, "{ours}\nsops: {theirs}");
+    assert!(ours.stderr.replace("\n      | ", " ").contains(want), "stderr lacks {want:?}: {ours}");
+    (ours, theirs)
+}
+
+/// HTTPS with a client certificate (`OpenBao`'s listener requires one): the
+/// Go client's TLS variables, for both tools, and their failures.
+#[test]
+#[cfg(feature = "vault")]
+fn tls_client_certificates_and_ca_settings() {
+    let pki = Pki::new();
+    let Some(bao) = Bao::start_tls(&pki) else { return };
+    let Some(sops) = util::reference_sops() else { return };
+    let rsops = rsops_bin();
+    bao.transit("sops");
+    let uri = bao.tls_uri("sops", "aes");
+    let sb = sandbox();
+    let (ca, cert, key) = (pki.ca.to_str().unwrap(), pki.client_cert.to_str().unwrap(), pki.client_key.to_str().unwrap());
+    let full = [("VAULT_CACERT", ca), ("VAULT_CLIENT_CERT", cert), ("VAULT_CLIENT_KEY", key)];
+    let encrypt = ["encrypt", "--hc-vault-transit", uri.as_str(), "plain.yaml"];
+    for (program, name) in [(&rsops, "ours.yaml"), (&sops, "theirs.yaml")] {
+        let out = run_env(&sb, program, &encrypt, &full).success();
+        std::fs::write(sb.work().join(name), &out.stdout).expect("write");
+    }
+    for program in [&rsops, &sops] {
+        for name in ["ours.yaml", "theirs.yaml"] {
+            let out = run_env(&sb, program, &["decrypt", name], &full).success();
+            assert_eq!(out.stdout_text(), PLAIN, "{}", out.shown);
+        }
+    }
+
+    // Other ways to name the CA, and another name to verify against.
+    let ca_pem = std::fs::read_to_string(&pki.ca).expect("read ca");
+    let ca_dir = pki.ca_dir();
+    let ca_dir = ca_dir.to_str().unwrap();
+    let client = [("VAULT_CLIENT_CERT", cert), ("VAULT_CLIENT_KEY", key)];
+    for extra in [
+        [("VAULT_CACERT_BYTES", ca_pem.as_str()), ("VAULT_TLS_SERVER_NAME", "")],
+        [("VAULT_CAPATH", ca_dir), ("VAULT_TLS_SERVER_NAME", "")],
+        [("VAULT_CACERT", ca), ("VAULT_TLS_SERVER_NAME", "vault.sops.test")],
+        // A file beats the inline bytes, as in go-rootcerts.
+        [("VAULT_CACERT", ca), ("VAULT_CACERT_BYTES", "not a certificate")],
+    ] {
+        let env: Vec<(&str, &str)> = client.iter().chain(extra.iter()).copied().collect();
+        let out = run_env(&sb, &rsops, &["decrypt", "theirs.yaml"], &env);
+        assert_eq!(out.code, Some(0), "{extra:?}: {out}");
+        assert_eq!(out.stdout_text(), PLAIN);
+    }
+
+    // Failures, worded as sops words them. No retries: the alert would be
+    // retried twice by both tools.
+    let fast = [("VAULT_MAX_RETRIES", "0")];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> { fast.iter().chain(extra).copied().collect() };
+    let leaked = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
+    let (ca, cert, key) = (leaked(ca), leaked(cert), leaked(key));
+    // Without a client certificate the server's TLS 1.3 alert races the
+    // request: Go reports the alert, a broken pipe or a failed HTTP/2
+    // connection, so only the frame and the exit code are compared.
+    for args in [&encrypt[..], &["decrypt", "theirs.yaml"]] {
+        let (ours, theirs) = both_fail(&sb, &rsops, &sops, args, &with(&[("VAULT_CACERT", ca)]), "Put \"https://127.0.0.1:");
+        let text = ours.stderr.replace("\n      | ", " ");
+        assert!(text.contains("remote error: tls: certificate required") || text.contains("write: broken pipe"), "{ours}");
+        assert!(theirs.stderr.replace("\n      | ", " ").contains("Put \"https://127.0.0.1:"), "{theirs}");
+    }
+    let cases: [(Vec<(&str, &str)>, &str); 5] = [
+        (with(&[("VAULT_CLIENT_CERT", cert), ("VAULT_CLIENT_KEY", key)]), "x509: certificate signed by unknown authority"),
+        (
+            with(&[("VAULT_CACERT", ca), ("VAULT_CLIENT_CERT", cert), ("VAULT_CLIENT_KEY", key), ("VAULT_TLS_SERVER_NAME", "wrong.test")]),
+            "x509: certificate is valid for localhost, vault.sops.test, not wrong.test",
+        ),
+        (
+            with(&[("VAULT_CACERT", ca), ("VAULT_CLIENT_CERT", cert)]),
+            "cannot create Vault client: error encountered setting up default configuration: both client cert and client key must be provided",
+        ),
+        (
+            with(&[("VAULT_CACERT", key), ("VAULT_CLIENT_CERT", cert), ("VAULT_CLIENT_KEY", key)]),
+            "Error loading CA File: Couldn't parse PEM in:",
+        ),
+        (with(&[("VAULT_CACERT_BYTES", "junk")]), "Error appending CA: Couldn't parse PEM"),
+    ];
+    for (env, want) in &cases {
+        both_fail_alike(&sb, &rsops, &sops, &encrypt, env, want);
+        both_fail_alike(&sb, &rsops, &sops, &["decrypt", "theirs.yaml"], env, want);
+    }
+    // A setting the Go client cannot parse fails every call, even plain HTTP.
+    let plain_uri = bao.uri("sops", "aes");
+    let args = ["encrypt", "--hc-vault-transit", plain_uri.as_str(), "plain.yaml"];
+    both_fail_alike(&sb, &rsops, &sops, &args, &[("VAULT_MAX_RETRIES", "x")], "strconv.ParseUint: parsing \"x\": invalid syntax");
+    both_fail_alike(&sb, &rsops, &sops, &args, &[("VAULT_SKIP_VERIFY", "maybe")], "could not parse VAULT_SKIP_VERIFY");
+}
+
+/// A standby answers 307 with the active node's URL: both tools follow it
+/// once, with the same method and body; with `VAULT_DISABLE_REDIRECTS` the
+/// empty 307 answer is "transit backend is empty" for both.
+#[test]
+#[cfg(feature = "vault")]
+fn standby_redirects_are_followed() {
+    let Some(bao) = Bao::start() else { return };
+    let Some(sops) = util::reference_sops() else { return };
+    let rsops = rsops_bin();
+    bao.transit("sops");
+    let standby = Redirector::start(&bao.addr);
+    let uri = format!("{}/v1/sops/keys/aes", standby.addr);
+    let sb = sandbox();
+    let token = Some(ROOT_TOKEN);
+    encrypt_to(&sb, &rsops, &uri, "ours.yaml", token);
+    encrypt_to(&sb, &sops, &uri, "theirs.yaml", token);
+    for program in [&rsops, &sops] {
+        for name in ["ours.yaml", "theirs.yaml"] {
+            decrypts_to_plain(&sb, program, name, token);
+        }
+    }
+    let text = std::fs::read_to_string(sb.work().join("ours.yaml")).expect("read");
+    assert!(text.contains(&format!("vault_address: {}\n", standby.addr)), "{text}");
+    let env = [("VAULT_DISABLE_REDIRECTS", "true")];
+    both_fail_alike(&sb, &rsops, &sops, &["decrypt", "ours.yaml"], &env, "'sops/decrypt/aes': transit backend is empty");
+}
+
+/// A Vault address that accepts and never answers: rsops says on stderr
+/// whom it waits for, then fails as sops does once the connection drops.
+#[test]
+#[cfg(feature = "vault")]
+fn slow_server_prints_waiting() {
+    use crate::util::moto::SilentServer;
+    let Some(sops) = util::reference_sops() else { return };
+    let rsops = rsops_bin();
+    let mut codes = Vec::new();
+    for program in [&rsops, &sops] {
+        let silent = SilentServer::start(std::time::Duration::from_secs(5));
+        let sb = sandbox();
+        let uri = format!("{}/v1/sops/keys/k", silent.url);
+        let out = run_env(&sb, program, &["encrypt", "--hc-vault-transit", &uri, "plain.yaml"], &[("VAULT_MAX_RETRIES", "0")]);
+        assert!(!out.timed_out && out.stdout.is_empty(), "{out}");
+        assert!(
+            out.stderr.contains("failed to encrypt sops data key to Vault transit backend 'sops/encrypt/k': Put \""),
+            "{out}"
+        );
+        if program == &rsops {
+            assert!(out.stderr.starts_with(&format!("waiting for {} …\n", silent.url)), "{out}");
+        }
+        codes.push(out.code);
+    }
+    assert_eq!(codes, [Some(1), Some(1)]);
 }
 
 #[test]

@@ -25,6 +25,9 @@ pub fn run(req: &DecryptRequest, ctx: &Context) -> Result<Outcome, Error> {
     let bytes = read_input(&req.input)?;
     let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
     drop(bytes);
+    // Files from sops < 3.3.0 may need the KMS context repair (cli.md §10.3).
+    let path = if let Input::File(p) = &req.input { Some(p.as_path()) } else { None };
+    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, path, req.input_format, req.ignore_mac, ctx)?;
     let (_key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, None)?;
     let out = match &req.extract {
         Some(p) if !p.is_empty() => {

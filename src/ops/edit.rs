@@ -112,6 +112,7 @@ pub fn run_with(req: &EditRequest, ctx: &Context, ui: &mut dyn EditorUi) -> Resu
             let bytes = read_input(&Input::File(req.path.clone()))?;
             let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
             drop(bytes);
+            crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.input_format, req.ignore_mac, ctx)?;
             let (key, found) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, Some(&mut ivs))?;
             warnings.extend(found);
             (opened.docs, opened.meta, key)

@@ -122,6 +122,7 @@ pub fn prepare_env(req: &ExecEnvRequest, ctx: &Context) -> Result<Prepared, Erro
     let bytes = read_file(&req.path, ctx)?;
     let mut opened = open_encrypted(&bytes, req.format, StoreOptions::default())?;
     drop(bytes);
+    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.format, false, ctx)?;
     let (_key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, false, ctx, None)?;
     let vars = environment(opened.docs.first().map_or(&[][..], Vec::as_slice))?;
     Ok(Prepared {
@@ -141,6 +142,7 @@ pub fn prepare_file(req: &ExecFileRequest, ctx: &Context) -> Result<Prepared, Er
     let bytes = read_file(&req.path, ctx)?;
     let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
     drop(bytes);
+    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.input_format, false, ctx)?;
     let (_key, mut warnings) = decrypt_tree(&mut opened, &req.decryption_order, false, ctx, None)?;
     let plaintext = Zeroizing::new(
         store_for(req.output_format, req.output_options)

@@ -40,6 +40,7 @@ pub fn run(req: &RotateRequest, ctx: &Context) -> Result<Outcome, Error> {
     let bytes = read_input(&Input::File(req.path.clone()))?;
     let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
     drop(bytes);
+    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.input_format, req.ignore_mac, ctx)?;
     let mut ivs = walk::IvCache::default();
     let (_old_key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, Some(&mut ivs))?;
     change_keys(&mut opened.meta.key_groups, &req.add, &req.remove);

@@ -53,6 +53,7 @@ pub fn run_set(req: &SetRequest, ctx: &Context) -> Result<Option<Outcome>, Error
     let bytes = read_input(&Input::File(req.path.clone()))?;
     let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
     drop(bytes);
+    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.input_format, req.ignore_mac, ctx)?;
     let mut ivs = walk::IvCache::default();
     let (key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, Some(&mut ivs))?;
     let changed = match opened.docs.first_mut() {
@@ -73,6 +74,7 @@ pub fn run_unset(req: &UnsetRequest, ctx: &Context) -> Result<Option<Outcome>, E
     let bytes = read_input(&Input::File(req.path.clone()))?;
     let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
     drop(bytes);
+    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.input_format, req.ignore_mac, ctx)?;
     let mut ivs = walk::IvCache::default();
     let (key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, Some(&mut ivs))?;
     let mut none = Branch::new();

@@ -1,4 +1,4 @@
-//! A real `moto_server` (PyPI `moto[server]`) on a free 127.0.0.1 port, for
+//! A real `moto_server` (`PyPI` `moto[server]`) on a free 127.0.0.1 port, for
 //! the AWS KMS tests: started per test, killed when dropped.
 //!
 //! Keys and roles are made through moto's own KMS and IAM APIs with boto3
@@ -8,6 +8,8 @@
 //!
 //! A missing moto fails the test with a clear message, unless
 //! `RSOPS_SKIP_AWS_TESTS=1` asks to skip (CI never sets it).
+
+#![cfg_attr(not(feature = "aws"), allow(dead_code))]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -146,4 +148,59 @@ impl Drop for Moto {
 pub(crate) fn free_port() -> u16 {
     let l = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
     l.local_addr().expect("local addr").port()
+}
+
+/// A TCP listener on 127.0.0.1 that accepts and never answers: the first
+/// connection is held for `hold` and then closed, later ones are closed at
+/// once, so a client prints its "waiting for …" line and then fails with
+/// its own network error (no timing is asserted). Stopped when dropped.
+pub(crate) struct SilentServer {
+    pub(crate) url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    port: u16,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SilentServer {
+    pub(crate) fn start(hold: Duration) -> SilentServer {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local addr").port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut first = true;
+            for conn in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                if first {
+                    first = false;
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        let start = Instant::now();
+                        while start.elapsed() < hold && !flag.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        drop(conn);
+                    });
+                } else {
+                    drop(conn);
+                }
+            }
+        });
+        SilentServer { url: format!("http://127.0.0.1:{port}"), stop, port, thread: Some(thread) }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

@@ -8,13 +8,20 @@
 //! (cli.md §9.2). With a role, STS `AssumeRole` runs first, once, and its
 //! temporary credentials sign the KMS call, as in sops.
 //!
+//! The SDK reads the **process** environment, not `ctx.env`: aws-config
+//! 1.13 takes its `Env`/`Fs` shims only through `ConfigLoader::env`/`fs`,
+//! which exist only with its `test-util` feature (documented as testing
+//! only), and `ProviderConfig::with_env` is crate-private. The binary builds
+//! `ctx.env` from the process environment, so both agree there; a library
+//! caller with a synthetic `Env` gets the process's for AWS.
+//!
 //! The SDK is async; one current-thread tokio runtime is built on the first
 //! call and reused for the rest of the run. Plaintext returned by KMS is
 //! copied into a `Zeroizing` buffer; the SDK's own response buffers are out
 //! of our reach (STYLE.md §4).
 
 use std::future::Future;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -30,8 +37,9 @@ use zeroize::Zeroizing;
 
 use super::{hostname, session_name, KmsKey};
 
-/// After this long without an answer, a person at a terminal is told what
-/// rsops waits for (the SDK's own retries and timeouts still apply).
+/// After this long without an answer, stderr says what rsops waits for
+/// (issue 7 item 8; the SDK's own retries and timeouts still apply). As the
+/// Vault backend, it is printed whatever stderr is: sops prints nothing.
 const WAITING_NOTICE: Duration = Duration::from_secs(3);
 
 pub(super) struct Client {
@@ -60,9 +68,7 @@ impl Client {
             match tokio::time::timeout(WAITING_NOTICE, fut.as_mut()).await {
                 Ok(out) => out,
                 Err(_elapsed) => {
-                    if std::io::stderr().is_terminal() {
-                        let _ = writeln!(std::io::stderr(), "waiting for AWS KMS: {what}…");
-                    }
+                    let _ = writeln!(std::io::stderr(), "waiting for AWS KMS: {what}…");
                     fut.await
                 }
             }

@@ -18,6 +18,7 @@
 #[cfg_attr(feature = "aws", path = "enabled.rs")]
 #[cfg_attr(not(feature = "aws"), path = "disabled.rs")]
 mod client;
+pub mod context_bug;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -86,6 +87,8 @@ pub fn session_name(hostname: &str) -> String {
 
 /// The host name as Go's `os.Hostname` finds it on Linux: the kernel's
 /// `/proc/sys/kernel/hostname`, else `uname`.
+#[cfg_attr(unix, allow(clippy::unnecessary_wraps))] // fallible on other systems
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 pub(crate) fn hostname() -> Result<String, String> {
     if let Ok(text) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
         let name = text.trim_end_matches('\n');

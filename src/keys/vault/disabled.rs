@@ -15,6 +15,11 @@ impl Transport {
         Transport
     }
 
+    #[allow(clippy::unused_self, clippy::unnecessary_wraps)] // the enabled transport's signature
+    pub(super) fn prepare(&self, _env: &VaultEnv, _url: &str) -> Result<(), String> {
+        Ok(())
+    }
+
     #[allow(clippy::unused_self)] // the enabled transport's signature
     pub(super) fn put(&self, _call: &Call<'_>, _field: &str, _env: &VaultEnv) -> Result<Zeroizing<String>, String> {
         Err(NOT_BUILT.to_owned())

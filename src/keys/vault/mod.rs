@@ -13,7 +13,7 @@
 
 #[cfg_attr(feature = "vault", path = "enabled.rs")]
 #[cfg_attr(not(feature = "vault"), path = "disabled.rs")]
-mod transport;
+pub(crate) mod transport;
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -22,6 +22,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use zeroize::Zeroizing;
+
+/// The Go client's default `VAULT_CLIENT_TIMEOUT`.
+const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// Whether this build can reach Vault (`--version` lists `hc_vault`).
 pub const BUILT_IN: bool = cfg!(feature = "vault");
@@ -41,10 +44,24 @@ pub struct VaultEnv {
     pub agent_addr: Option<String>,
     /// `VAULT_CACERT`: a PEM file of CA certificates to trust.
     pub ca_cert: Option<PathBuf>,
+    /// `VAULT_CACERT_BYTES`: PEM CA certificates given inline.
+    pub ca_cert_bytes: Option<String>,
     /// `VAULT_CAPATH`: a folder of PEM CA certificates to trust.
     pub ca_path: Option<PathBuf>,
+    /// `VAULT_CLIENT_CERT` and `VAULT_CLIENT_KEY`: the PEM certificate
+    /// (chain) and private key presented when the server asks for one.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// `VAULT_TLS_SERVER_NAME`: the name sent (SNI) and verified instead of
+    /// the URL's host.
+    pub tls_server_name: Option<String>,
     /// `VAULT_SKIP_VERIFY`: do not verify the server's certificate.
     pub skip_verify: bool,
+    /// `VAULT_DISABLE_REDIRECTS`: do not follow a standby's redirect.
+    pub disable_redirects: bool,
+    /// The first variable the Go client refuses to parse: its
+    /// `DefaultConfig` then fails, and so does every Vault call of sops.
+    pub config_error: Option<String>,
     /// `VAULT_CLIENT_TIMEOUT` (default 60 s).
     pub timeout: Duration,
     /// `VAULT_MAX_RETRIES` (default 2): retries after a 5xx or a failed connection.
@@ -59,18 +76,56 @@ pub struct VaultEnv {
 
 impl VaultEnv {
     /// Captures the variables through `lookup` (e.g. `std::env::var`).
+    /// Values the Go client's `ReadEnvironment` refuses are recorded, in
+    /// its order, as [`VaultEnv::config_error`] with its wording.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> VaultEnv {
         let set = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let mut errors: Vec<String> = Vec::new();
+        let max_retries = match set("VAULT_MAX_RETRIES") {
+            None => 2,
+            Some(v) => v.parse::<u32>().unwrap_or_else(|_| {
+                errors.push(format!("strconv.ParseUint: parsing {v:?}: invalid syntax"));
+                2
+            }),
+        };
+        let timeout = match set("VAULT_CLIENT_TIMEOUT") {
+            None => DEFAULT_TIMEOUT,
+            Some(v) => parse_duration(&v).unwrap_or_else(|| {
+                errors.push("could not parse \"VAULT_CLIENT_TIMEOUT\"".to_owned());
+                DEFAULT_TIMEOUT
+            }),
+        };
+        let mut flag = |name: &str| match set(name) {
+            None => false,
+            Some(v) => parse_go_bool(&v).unwrap_or_else(|| {
+                errors.push(format!("could not parse {name}"));
+                false
+            }),
+        };
+        let skip_verify = flag("VAULT_SKIP_VERIFY");
+        let _srv_lookup = flag("VAULT_SRV_LOOKUP");
+        let disable_redirects = flag("VAULT_DISABLE_REDIRECTS");
+        let client_cert = set("VAULT_CLIENT_CERT").map(PathBuf::from);
+        let client_key = set("VAULT_CLIENT_KEY").map(PathBuf::from);
+        if client_cert.is_some() != client_key.is_some() {
+            errors.push("both client cert and client key must be provided".to_owned());
+        }
         VaultEnv {
             token: set("VAULT_TOKEN"),
             home: set("HOME").map(PathBuf::from),
             namespace: set("VAULT_NAMESPACE"),
             agent_addr: set("VAULT_AGENT_ADDR"),
             ca_cert: set("VAULT_CACERT").map(PathBuf::from),
+            ca_cert_bytes: set("VAULT_CACERT_BYTES"),
             ca_path: set("VAULT_CAPATH").map(PathBuf::from),
-            skip_verify: set("VAULT_SKIP_VERIFY").is_some_and(|v| parse_go_bool(&v)),
-            timeout: set("VAULT_CLIENT_TIMEOUT").and_then(|v| parse_duration(&v)).unwrap_or(Duration::from_secs(60)),
-            max_retries: set("VAULT_MAX_RETRIES").and_then(|v| v.trim().parse().ok()).unwrap_or(2),
+            client_cert,
+            client_key,
+            tls_server_name: set("VAULT_TLS_SERVER_NAME"),
+            skip_verify,
+            disable_redirects,
+            config_error: errors.into_iter().next(),
+            timeout,
+            max_retries,
             vault_proxy: set("VAULT_PROXY_ADDR").or_else(|| set("VAULT_HTTP_PROXY")),
             https_proxy: set("HTTPS_PROXY").or_else(|| set("https_proxy")),
             http_proxy: set("HTTP_PROXY").or_else(|| set("http_proxy")),
@@ -145,6 +200,14 @@ impl fmt::Debug for VaultEnv {
             .field("token", &self.token.as_ref().map(|_| "<set>"))
             .field("namespace", &self.namespace)
             .field("agent_addr", &self.agent_addr)
+            .field("ca_cert", &self.ca_cert)
+            .field("ca_path", &self.ca_path)
+            .field("client_cert", &self.client_cert)
+            .field("client_key", &self.client_key)
+            .field("tls_server_name", &self.tls_server_name)
+            .field("skip_verify", &self.skip_verify)
+            .field("disable_redirects", &self.disable_redirects)
+            .field("config_error", &self.config_error)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
@@ -160,9 +223,13 @@ fn split_host_port<'a>(authority: &'a str, default: &'a str) -> (&'a str, &'a st
     }
 }
 
-/// `strconv.ParseBool`, which the Go client uses for `VAULT_SKIP_VERIFY`.
-fn parse_go_bool(v: &str) -> bool {
-    matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True")
+/// `strconv.ParseBool`, which the Go client uses for its flags.
+fn parse_go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 /// `VAULT_CLIENT_TIMEOUT`: whole seconds, or a Go duration with one unit
@@ -233,15 +300,18 @@ impl VaultSource {
         self.env.agent_addr.as_deref().unwrap_or(key.address)
     }
 
+    /// The request for `op`, after what sops's `vaultClient` does first:
+    /// the Go client's configuration (its environment, TLS files), then the
+    /// token. Those failures are sops's bare `cannot create Vault client: …`
+    /// and `cannot get Vault token: …`, without the transit-backend frame.
     fn call<'a>(&'a self, key: &TransitKey<'a>, op: &str, body: Zeroizing<String>) -> Result<Call<'a>, String> {
         let address = self.address(key);
-        Ok(Call {
-            address,
-            url: format!("{}/v1/{}/{op}/{}", address.trim_end_matches('/'), key.engine_path, key.key_name),
-            token: self.env.token()?,
-            namespace: self.env.namespace.as_deref(),
-            body,
-        })
+        let url = format!("{}/v1/{}/{op}/{}", address.trim_end_matches('/'), key.engine_path, key.key_name);
+        if let Some(e) = &self.env.config_error {
+            return Err(client_error(e));
+        }
+        self.transport.prepare(&self.env, &url).map_err(|e| client_error(&e))?;
+        Ok(Call { address, url, token: self.env.token()?, namespace: self.env.namespace.as_deref(), body })
     }
 
     /// Wraps `data` (a data key or Shamir share) and returns the transit
@@ -252,7 +322,7 @@ impl VaultSource {
         };
         let plaintext = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(data));
         let body = Zeroizing::new(format!("{{\"plaintext\":\"{}\"}}", plaintext.as_str()));
-        let call = self.call(key, "encrypt", body).map_err(fail)?;
+        let call = self.call(key, "encrypt", body)?;
         let ciphertext = self.transport.put(&call, "ciphertext", &self.env).map_err(fail)?;
         Ok(ciphertext.to_string())
     }
@@ -263,13 +333,19 @@ impl VaultSource {
             format!("failed to decrypt sops data key from Vault transit backend '{}/decrypt/{}': {e}", key.engine_path, key.key_name)
         };
         let body = Zeroizing::new(format!("{{\"ciphertext\":{}}}", json_string(enc)));
-        let call = self.call(key, "decrypt", body).map_err(fail)?;
+        let call = self.call(key, "decrypt", body)?;
         let plaintext = self.transport.put(&call, "plaintext", &self.env).map_err(fail)?;
         base64::engine::general_purpose::STANDARD
             .decode(plaintext.as_bytes())
             .map(Zeroizing::new)
-            .map_err(|e| fail(format!("failed to decode base64 plaintext: {e}")))
+            .map_err(|_| fail("cannot decode base64 plaintext into data key bytes".to_owned()))
     }
+}
+
+/// sops's `cannot create Vault client: …` around a failure of the Go
+/// client's `DefaultConfig` (its `NewClient` wording).
+pub(crate) fn client_error(e: &str) -> String {
+    format!("cannot create Vault client: error encountered setting up default configuration: {e}")
 }
 
 /// A JSON string literal (the `enc` text comes from a file, so quote it).
@@ -354,10 +430,11 @@ mod tests {
     fn durations_and_bools() {
         assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
         assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_mins(2)));
         assert_eq!(parse_duration("x"), None);
-        assert!(parse_go_bool("true") && parse_go_bool("1") && !parse_go_bool("yes"));
-        assert_eq!(env(&[]).timeout, Duration::from_secs(60));
+        assert_eq!((parse_go_bool("true"), parse_go_bool("1"), parse_go_bool("F")), (Some(true), Some(true), Some(false)));
+        assert_eq!(parse_go_bool("yes"), None);
+        assert_eq!(env(&[]).timeout, Duration::from_mins(1));
         assert_eq!(env(&[("VAULT_MAX_RETRIES", "0")]).max_retries, 0);
     }
 
@@ -375,6 +452,27 @@ mod tests {
         assert_eq!(env(&[("NO_PROXY", "*"), ("HTTPS_PROXY", "p")]).proxy_for("https://v/x"), None);
         assert_eq!(env(&[("VAULT_PROXY_ADDR", "http://vp:1")]).proxy_for("https://127.0.0.1/x"), Some("http://vp:1"));
         assert_eq!(env(&[]).proxy_for("https://v/x"), None);
+    }
+
+    #[test]
+    fn refused_settings_fail_like_the_go_client() {
+        assert_eq!(env(&[]).config_error, None);
+        let e = env(&[("VAULT_MAX_RETRIES", "x"), ("VAULT_SKIP_VERIFY", "maybe")]);
+        assert_eq!(e.config_error.as_deref(), Some("strconv.ParseUint: parsing \"x\": invalid syntax"));
+        let e = env(&[("VAULT_SKIP_VERIFY", "maybe"), ("VAULT_DISABLE_REDIRECTS", "1")]);
+        assert_eq!(e.config_error.as_deref(), Some("could not parse VAULT_SKIP_VERIFY"));
+        let e = env(&[("VAULT_CLIENT_TIMEOUT", "soon")]);
+        assert_eq!(e.config_error.as_deref(), Some("could not parse \"VAULT_CLIENT_TIMEOUT\""));
+        let e = env(&[("VAULT_CLIENT_CERT", "/c.pem")]);
+        assert_eq!(e.config_error.as_deref(), Some("both client cert and client key must be provided"));
+        assert!(env(&[("VAULT_DISABLE_REDIRECTS", "true")]).disable_redirects);
+        // sops reports it before any request, without the transit frame.
+        let src = VaultSource::new(env(&[("VAULT_CLIENT_KEY", "/k.pem")]));
+        let key = TransitKey { address: "http://127.0.0.1:1", engine_path: "sops", key_name: "k" };
+        assert_eq!(
+            src.wrap(&key, &[0; 32]).unwrap_err(),
+            "cannot create Vault client: error encountered setting up default configuration: both client cert and client key must be provided"
+        );
     }
 
     #[test]
