@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use rsops::context::Context;
 use rsops::error::Error;
 use rsops::io::{write_output, Output};
+use rsops::keyservice::KeyServices;
 use rsops::ops;
 
 use cli::resolve::{self, Request};
@@ -28,6 +29,12 @@ const KEY_SOURCES: &[&str] = &[
     "kms",
     #[cfg(feature = "vault")]
     "hc_vault",
+    #[cfg(feature = "gcp")]
+    "gcp_kms",
+    #[cfg(feature = "azure")]
+    "azure_kv",
+    #[cfg(feature = "keyservice")]
+    "keyservice",
 ];
 
 /// One log line on stderr in logrus's text format (cli.md §1.5), the form
@@ -38,6 +45,20 @@ fn log(level: &str, msg: &str) {
 
 /// [`log`] for another of sops's loggers (`EXEC`, …).
 fn log_as(logger: &str, level: &str, msg: &str) {
+    log_fields(logger, level, msg, &[]);
+}
+
+/// [`log_as`] with logrus fields (` key=value` after the message; values
+/// quoted as logrus quotes them).
+fn log_fields(logger: &str, level: &str, msg: &str, fields: &[(&str, &str)]) {
+    use std::fmt::Write as _;
+    let quote = |v: &str| {
+        if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "-._/@^+".contains(c)) {
+            v.to_owned()
+        } else {
+            format!("{v:?}")
+        }
+    };
     let now = rsops::metadata::time::format_rfc3339(&rsops::metadata::time::now_utc());
     let quoted = if msg.contains([' ', '"', '=']) || msg.is_empty() { format!("{msg:?}") } else { msg.to_owned() };
     let line = if std::io::stderr().is_terminal() {
@@ -47,9 +68,22 @@ fn log_as(logger: &str, level: &str, msg: &str) {
             "error" => "\x1b[31mERRO\x1b[0m",
             _ => "\x1b[36mINFO\x1b[0m",
         };
-        format!("\x1b[1m[{logger}]\x1b[22m\t {tag}[0000] {msg}\n")
+        if fields.is_empty() {
+            format!("\x1b[1m[{logger}]\x1b[22m\t {tag}[0000] {msg}\n")
+        } else {
+            let color = &tag[..5];
+            let mut pairs = String::new();
+            for (k, v) in fields {
+                let _ = write!(pairs, " {color}{k}\x1b[0m={}", quote(v));
+            }
+            format!("\x1b[1m[{logger}]\x1b[22m\t {tag}[0000] {msg:<44}{pairs}\n")
+        }
     } else {
-        format!("[{logger}]\t time=\"{now}\" level={level} msg={quoted}\n")
+        let mut pairs = String::new();
+        for (k, v) in fields {
+            let _ = write!(pairs, " {k}={}", quote(v));
+        }
+        format!("[{logger}]\t time=\"{now}\" level={level} msg={quoted}{pairs}\n")
     };
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
@@ -86,11 +120,20 @@ fn version_text(check_disabled: bool) -> String {
 }
 
 fn run(parsed: cli::Cli) -> Result<(), Error> {
-    let ctx = Context::from_process();
+    if let Some(cli::Command::Keyservice(a)) = &parsed.command {
+        return run_keyservice(a, parsed.global.verbose);
+    }
+    let mut ctx = Context::from_process();
     let resolved = resolve::resolve(&parsed, &ctx)?;
     for w in &resolved.warnings {
         log("warning", w);
     }
+    let flags = resolve::key_service_args(&parsed);
+    let (services, skipped) = KeyServices::from_flags(flags.enable_local_keyservice, &flags.keyservice)?;
+    for uri in &skipped {
+        log_fields("CMD", "warning", "Error parsing URI for keyservice, skipping", &[("uri", uri)]);
+    }
+    ctx.set_key_services(services);
     let (outcome, output) = match &resolved.request {
         Request::Encrypt(req, out) => (ops::encrypt::run(req, &ctx)?, out),
         Request::Decrypt(req, out) => (ops::decrypt::run(req, &ctx)?, out),
@@ -111,11 +154,37 @@ fn run(parsed: cli::Cli) -> Result<(), Error> {
         Request::Updatekeys(req) => {
             return ops::updatekeys::run(req, &ctx, &mut cli::resolve_mutate::Console);
         }
+        Request::Publish(req) => return ops::publish::run(req, &ctx, &mut cli::resolve_publish::Console),
     };
     for w in &outcome.warnings {
         log("warning", w);
     }
     write_output(output, &outcome.bytes)
+}
+
+/// `keyservice` (cli.md §4.13): serves until SIGINT/SIGTERM. A listen
+/// failure is logged as sops logs it, then fatal (exit 1).
+fn run_keyservice(a: &cli::KeyserviceArgs, global_verbose: bool) -> Result<(), Error> {
+    let opts = rsops::keyservice::ServeOptions {
+        network: a.network.clone(),
+        address: a.address.clone(),
+        prompt: a.prompt,
+        verbose: a.verbose || global_verbose,
+    };
+    let ctx = Context::from_process();
+    rsops::keyservice::serve(&opts, ctx.env.clone(), ctx.cwd.clone(), std::sync::Arc::new(StderrLog)).map_err(|e| {
+        log("error", &format!("Error running keyservice: {e}"));
+        Error::Fatal(e)
+    })
+}
+
+/// The key service's log lines, in sops's format on stderr.
+struct StderrLog;
+
+impl rsops::keyservice::Log for StderrLog {
+    fn log(&self, logger: &str, level: &str, msg: &str, fields: &[(&str, &str)]) {
+        log_fields(logger, level, msg, fields);
+    }
 }
 
 /// `exec-env`/`exec-file`: the warnings sops logs before the command

@@ -15,6 +15,8 @@
 
 mod util;
 mod aws;
+mod azure;
+mod gcp;
 mod vault;
 #[cfg(unix)]
 mod edit;
@@ -23,6 +25,9 @@ mod exec;
 #[cfg(unix)]
 mod integrations;
 mod mutate;
+mod publish;
+#[cfg(unix)]
+mod keyservice;
 
 use util::case::{Case, Stage};
 use util::run::{first_difference, Output, Sandbox};

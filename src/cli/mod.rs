@@ -9,7 +9,7 @@
 //! argument reordering, env fallbacks with Go's rules, "two forms" errors),
 //! so parsing has two passes:
 //!
-//! 1. [`normalize`] walks argv with the Go/urfave rules, using the flag
+//! 1. [`normalize_with_env`] walks argv with the Go/urfave rules, using the flag
 //!    tables read back from the clap declarations in `args.rs` (one source
 //!    of truth). It answers help, version and completion requests itself and
 //!    otherwise emits a canonical argv: `sops --long=value… [cmd…
@@ -25,6 +25,7 @@ pub(crate) mod resolve;
 pub(crate) mod resolve_edit;
 pub(crate) mod resolve_exec;
 pub(crate) mod resolve_mutate;
+pub(crate) mod resolve_publish;
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -218,12 +219,7 @@ pub(crate) fn parse_with_env(
     }
 }
 
-/// The Go/urfave pass alone, reading the process environment.
-pub(crate) fn normalize(args: Vec<OsString>) -> Result<Normalized, UsageError> {
-    normalize_with_env(args, &|name| std::env::var_os(name))
-}
-
-/// The Go/urfave pass with an injected environment lookup.
+/// The Go/urfave pass, with an injected environment lookup.
 pub(crate) fn normalize_with_env(
     args: Vec<OsString>,
     env: &dyn Fn(&str) -> Option<OsString>,

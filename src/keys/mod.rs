@@ -8,6 +8,8 @@
 
 pub mod age;
 pub mod aws_kms;
+pub mod azure_kv;
+pub mod gcp_kms;
 pub mod pgp;
 pub mod recover;
 pub mod vault;

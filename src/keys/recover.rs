@@ -40,7 +40,8 @@ fn ordered<'a>(group: &'a KeyGroup, order: &[KeyKind]) -> Vec<&'a MasterKey> {
     keys
 }
 
-/// Unwraps one master key with the local key sources.
+/// Unwraps one master key with the local key sources: the local key
+/// service (also what `rsops keyservice` runs per request).
 pub fn unwrap_one(key: &MasterKey, ctx: &Context) -> Result<Zeroizing<Vec<u8>>, String> {
     match &key.key {
         KeyRef::Age { recipient } => age::unwrap(ctx.age_identities(), recipient, &key.enc).map_err(|e| e.to_string()),
@@ -49,6 +50,10 @@ pub fn unwrap_one(key: &MasterKey, ctx: &Context) -> Result<Zeroizing<Vec<u8>>, 
             .aws_kms()
             .unwrap(aws_kms::KmsKey { arn, role, context, aws_profile }, &key.enc)
             .map_err(|e| e.to_string()),
+        KeyRef::GcpKms { resource_id } => ctx.gcp_kms().unwrap(resource_id, &key.enc).map_err(|e| e.to_string()),
+        KeyRef::AzureKv { vault_url, name, version } => {
+            ctx.azure_kv().unwrap(super::azure_kv::AzureKey { vault_url, name, version }, &key.enc)
+        }
         KeyRef::Vault { address, engine_path, key_name } => {
             ctx.vault().unwrap(&crate::keys::vault::TransitKey { address, engine_path, key_name }, &key.enc)
         }
@@ -62,7 +67,8 @@ pub fn unwrap_one(key: &MasterKey, ctx: &Context) -> Result<Zeroizing<Vec<u8>>, 
 
 enum GroupResult {
     Success(Zeroizing<Vec<u8>>),
-    Failed(Vec<(String, String)>),
+    /// Per key tried: its id and one error per key service tried.
+    Failed(Vec<(String, Vec<String>)>),
 }
 
 /// Tries every group and returns the data key, or sops's failure report.
@@ -72,7 +78,7 @@ pub fn recover(meta: &Metadata, order: &[KeyKind], ctx: &Context) -> Result<Data
         let mut failures = Vec::new();
         let mut found = None;
         for key in ordered(group, order) {
-            match unwrap_one(key, ctx) {
+            match ctx.key_services().unwrap(key, ctx) {
                 Ok(plain) => {
                     found = Some(plain);
                     break;
@@ -170,6 +176,17 @@ pub fn wrap(s: &str, lim: usize) -> String {
     out
 }
 
+/// The `prefixer` package sops uses: `prefix` before every line, including
+/// empty ones, but not after a final newline.
+fn prefix_lines(s: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(s.len() + prefix.len() * 4);
+    for line in s.split_inclusive('\n') {
+        out.push_str(prefix);
+        out.push_str(line);
+    }
+    out
+}
+
 fn report(results: &[GroupResult], shamir: Option<(usize, usize)>) -> String {
     let mut out = String::from("Failed to get the data key required to decrypt the SOPS file.\n\n");
     for (i, r) in results.iter().enumerate() {
@@ -177,17 +194,29 @@ fn report(results: &[GroupResult], shamir: Option<(usize, usize)>) -> String {
             GroupResult::Success(_) => out.push_str(&format!("Group {i}: SUCCESS\n")),
             GroupResult::Failed(failures) => {
                 out.push_str(&format!("Group {i}: FAILED\n"));
-                for (n, (id, err)) in failures.iter().enumerate() {
-                    if n > 0 {
-                        out.push_str("  \n");
-                    }
-                    out.push_str(&format!("  {id}: FAILED\n"));
-                    for (l, line) in wrap(err, 60).lines().enumerate() {
-                        out.push_str(if l == 0 { "    - | " } else { "      | " });
-                        out.push_str(line);
-                        out.push('\n');
-                    }
-                }
+                // sops's decryptKeyError.UserError: each service's error
+                // wrapped and prefixed "  | " with its first byte made "-",
+                // joined by blank lines and indented; keys joined by blank
+                // lines and indented again. A key no service was asked for
+                // ends in a newline, hence the extra lines (cli.md §2.3).
+                let keys: Vec<String> = failures
+                    .iter()
+                    .map(|(id, errs)| {
+                        let entries: Vec<String> = errs
+                            .iter()
+                            .map(|e| {
+                                let mut entry = prefix_lines(&wrap(e, 60), "  | ");
+                                if !entry.is_empty() {
+                                    entry.replace_range(..1, "-");
+                                }
+                                entry
+                            })
+                            .collect();
+                        format!("{id}: FAILED\n{}", prefix_lines(&entries.join("\n\n"), "  "))
+                    })
+                    .collect();
+                out.push_str(&prefix_lines(&keys.join("\n\n"), "  "));
+                out.push('\n');
             }
         }
         out.push('\n');
@@ -218,11 +247,27 @@ mod tests {
     #[test]
     fn report_layout_matches_sops() {
         let results = vec![GroupResult::Failed(vec![
-            ("age1x".to_owned(), "first error".to_owned()),
-            ("age1y".to_owned(), "second".to_owned()),
+            ("age1x".to_owned(), vec!["first error".to_owned()]),
+            ("age1y".to_owned(), vec!["second".to_owned()]),
         ])];
         let r = report(&results, None);
         assert!(r.starts_with("Failed to get the data key required to decrypt the SOPS file.\n\nGroup 0: FAILED\n  age1x: FAILED\n    - | first error\n  \n  age1y: FAILED\n    - | second\n\nRecovery failed"));
+    }
+
+    #[test]
+    fn report_lists_every_key_service() {
+        let long = "rpc error: code = Unavailable desc = connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:5999: connect: connection refused\"";
+        let results = vec![GroupResult::Failed(vec![("age1x".to_owned(), vec!["local".to_owned(), long.to_owned()])])];
+        let r = report(&results, None);
+        assert!(r.starts_with("Failed to get the data key required to decrypt the SOPS file.\n\nGroup 0: FAILED\n  age1x: FAILED\n    - | local\n    \n    - | rpc error: code = Unavailable desc = connection error: desc\n      | = \"transport: Error while dialing: dial tcp 127.0.0.1:5999:\n      | connect: connection refused\"\n\nRecovery failed"), "{r}");
+    }
+
+    #[test]
+    fn report_without_key_services() {
+        // `--enable-local-keyservice=false` and no `--keyservice`: sops 3.11's bytes.
+        let results = vec![GroupResult::Failed(vec![("age1x".to_owned(), vec![]), ("age1y".to_owned(), vec![])])];
+        let r = report(&results, None);
+        assert!(r.starts_with("Failed to get the data key required to decrypt the SOPS file.\n\nGroup 0: FAILED\n  age1x: FAILED\n  \n  \n  age1y: FAILED\n\n\nRecovery failed"), "{r:?}");
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub fn wrap_data_key(
     threshold: usize,
     ctx: &Context,
 ) -> Result<Vec<KeyGroup>, Error> {
+    if ctx.key_services().is_empty() {
+        return Err(Error::GenerateDataKey(vec!["no key services provided, cannot update master keys".to_owned()]));
+    }
     let parts: Vec<Zeroizing<Vec<u8>>> = if groups.len() > 1 {
         let t = if threshold == 0 { groups.len() } else { threshold };
         shamir::split(key.expose(), groups.len(), t).map_err(|e| {
@@ -53,13 +56,17 @@ pub fn wrap_data_key(
         }
         let mut wrapped = Vec::with_capacity(group.len());
         for k in group {
-            match wrap_one(k, part, ctx) {
+            // Through every key service in order (cli.md §3.9); when all
+            // fail, each one's error is listed.
+            match ctx.key_services().wrap(k, part, ctx) {
                 Ok(enc) => wrapped.push(MasterKey {
                     key: k.clone(),
                     enc,
                     created_at: (!matches!(k, KeyRef::Age { .. })).then(|| created_at.clone()),
                 }),
-                Err(e) => errors.push(format!("failed to encrypt new data key with master key {:?}: {e}", k.id())),
+                Err(errs) => errors.extend(
+                    errs.iter().map(|e| format!("failed to encrypt new data key with master key {:?}: {e}", k.id())),
+                ),
             }
         }
         out.push(wrapped);
@@ -71,7 +78,9 @@ pub fn wrap_data_key(
     }
 }
 
-fn wrap_one(key: &KeyRef, data: &[u8], ctx: &Context) -> Result<String, String> {
+/// Wraps `data` with one master key using the local key sources: the
+/// local key service (also what `rsops keyservice` runs per request).
+pub fn wrap_one(key: &KeyRef, data: &[u8], ctx: &Context) -> Result<String, String> {
     match key {
         KeyRef::Age { recipient } => crate::keys::age::wrap(recipient, data).map_err(|e| e.to_string()),
         KeyRef::Pgp { fingerprint } => ctx.pgp().wrap(fingerprint, data).map_err(|e| e.to_string()),
@@ -79,6 +88,10 @@ fn wrap_one(key: &KeyRef, data: &[u8], ctx: &Context) -> Result<String, String> 
             .aws_kms()
             .wrap(crate::keys::aws_kms::KmsKey { arn, role, context, aws_profile }, data)
             .map_err(|e| e.to_string()),
+        KeyRef::GcpKms { resource_id } => ctx.gcp_kms().wrap(resource_id, data).map_err(|e| e.to_string()),
+        KeyRef::AzureKv { vault_url, name, version } => {
+            ctx.azure_kv().wrap(crate::keys::azure_kv::AzureKey { vault_url, name, version }, data)
+        }
         KeyRef::Vault { address, engine_path, key_name } => {
             ctx.vault().wrap(&crate::keys::vault::TransitKey { address, engine_path, key_name }, data)
         }

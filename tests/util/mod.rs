@@ -1,9 +1,11 @@
 //! Shared helpers of the integration tests: where the fixtures live, the
 //! hermetic runner, the sidecar readers and the reference sops.
 
+pub(crate) mod azure;
 pub(crate) mod bao;
 pub(crate) mod case;
 pub(crate) mod cmd_case;
+pub(crate) mod gcp;
 pub(crate) mod moto;
 pub(crate) mod run;
 pub(crate) mod skeleton;
