@@ -5,6 +5,8 @@
 //! matter here, but one parser means one set of YAML rules) and read
 //! leniently: unknown keys are ignored, as sops does.
 
+pub mod destination;
+
 use std::path::{Component, Path, PathBuf};
 
 use regex::Regex;
@@ -215,16 +217,11 @@ pub fn kms_key(spec: &str, context: &[(String, String)], profile: &str) -> KeyRe
 }
 
 /// Parses `https://<vault>/keys/<name>[/<version>]`.
+/// An empty version is looked up later, with the key source (cli.md §10.5).
 pub fn azure_key(url: &str) -> Result<KeyRef, Error> {
-    let re = Regex::new(r"^(https://[^/]+)/keys/([^/]+)(/[^/]*)?$").expect("valid pattern");
-    let caps = re.captures(url.trim()).ok_or_else(|| {
-        Error::Generic(format!("could not parse {url:?} into a valid Azure Key Vault MasterKey []"))
-    })?;
-    Ok(KeyRef::AzureKv {
-        vault_url: caps[1].to_owned(),
-        name: caps[2].to_owned(),
-        version: caps.get(3).map_or(String::new(), |m| m.as_str().trim_start_matches('/').to_owned()),
-    })
+    let (vault_url, name, version) = crate::keys::azure_kv::parse_url(url)
+        .ok_or_else(|| Error::Generic(crate::keys::azure_kv::parse_error(url)))?;
+    Ok(KeyRef::AzureKv { vault_url, name, version })
 }
 
 /// Parses `https://host:port/v1/<engine path>/keys/<name>`.

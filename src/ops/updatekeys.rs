@@ -184,9 +184,12 @@ fn update_file(
     let mut opened = open_encrypted(&bytes, format, StoreOptions::default())?;
     drop(bytes);
     // The --encryption-context flag does not exist here (cli.md §4.8).
-    let rule = cfg.creation_rule(&path, &[])?.ok_or_else(|| {
+    let mut rule = cfg.creation_rule(&path, &[])?.ok_or_else(|| {
         Error::Generic(format!("The config file {} does not contain any creation rule", req.config_shown))
     })?;
+    // Azure keys without a version: sops looks the latest one up while
+    // loading the rule (cli.md §10.5).
+    ctx.azure_kv().resolve_versions(rule.key_groups.iter_mut().flatten()).map_err(Error::Generic)?;
     let file_keys: Vec<Vec<KeyRef>> =
         opened.meta.key_groups.iter().map(|g| g.iter().map(|m| m.key.clone()).collect()).collect();
     let diffs = diff_groups(&file_keys, &rule.key_groups);
