@@ -33,6 +33,7 @@ pub(crate) enum Request {
     Unset(rsops::ops::set_unset::UnsetRequest, Output),
     Updatekeys(rsops::ops::updatekeys::UpdatekeysRequest),
     Groups(rsops::ops::groups::GroupsRequest, Output),
+    Publish(rsops::ops::publish::PublishRequest),
 }
 
 /// A resolved request and the warnings sops would log on the way.
@@ -404,6 +405,33 @@ fn decrypt_inputs<'a>(d: &'a DecryptArgs) -> DecryptInputs<'a> {
 
 /// Resolves a parsed command line into a request.
 pub(crate) fn resolve(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
+    let mut resolved = resolve_command(cli, ctx)?;
+    azure_versions(&mut resolved.request, ctx)?;
+    Ok(resolved)
+}
+
+/// sops looks up the latest version of every Azure key named without one
+/// while parsing the key lists, before any file is read, and stores it
+/// (cli.md §10.5, §14 item 13); a failure exits 1.
+fn azure_versions(request: &mut Request, ctx: &Context) -> Result<(), Error> {
+    let keys: Vec<&mut KeyRef> = match request {
+        Request::Encrypt(r, _) => r.key_groups.iter_mut().flatten().collect(),
+        Request::Edit(r, _) => r.new_file.iter_mut().flat_map(|n| n.key_groups.iter_mut().flatten()).collect(),
+        Request::Rotate(r, _) => r.add.iter_mut().chain(r.remove.iter_mut()).collect(),
+        Request::Groups(r, _) => match &mut r.action {
+            rsops::ops::groups::GroupsAction::Add(keys) => keys.iter_mut().collect(),
+            rsops::ops::groups::GroupsAction::Delete(_) => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let unresolved = keys.iter().any(|k| matches!(k, KeyRef::AzureKv { version, .. } if version.is_empty()));
+    if unresolved {
+        ctx.azure_kv().resolve_versions(keys).map_err(Error::Generic)?;
+    }
+    Ok(())
+}
+
+fn resolve_command(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
     match &cli.command {
         Some(Command::Encrypt(e)) => resolve_encrypt(ctx, cli, &encrypt_inputs(e)),
         Some(Command::Decrypt(d)) => resolve_decrypt(ctx, cli, &decrypt_inputs(d)),
@@ -416,6 +444,7 @@ pub(crate) fn resolve(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
         Some(Command::Unset(a)) => super::resolve_mutate::unset(ctx, cli, a),
         Some(Command::Updatekeys(a)) => super::resolve_mutate::updatekeys(ctx, cli, a),
         Some(Command::Groups(a)) => super::resolve_mutate::groups(ctx, cli, a),
+        Some(Command::Publish(a)) => super::resolve_publish::publish(ctx, cli, a),
         Some(other) => Err(Error::Unsupported(format!(
             "rsops does not implement the `{}` command yet",
             command_name(other)
@@ -507,4 +536,29 @@ fn resolve_legacy(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
         return super::resolve_mutate::legacy_set(ctx, cli, file);
     }
     super::resolve_edit::legacy_edit(ctx, cli, file)
+}
+
+/// The `--enable-local-keyservice`/`--keyservice` flags that apply: the
+/// command's own (command flags do not inherit global ones, cli.md §1.2),
+/// or the global ones for the legacy form.
+pub(crate) fn key_service_args(cli: &Cli) -> &super::KeyServiceArgs {
+    match &cli.command {
+        Some(Command::Encrypt(a)) => &a.key_services,
+        Some(Command::Decrypt(a)) => &a.key_services,
+        Some(Command::Rotate(a)) => &a.key_services,
+        Some(Command::Edit(a)) => &a.key_services,
+        Some(Command::Set(a)) => &a.key_services,
+        Some(Command::Unset(a)) => &a.key_services,
+        Some(Command::Updatekeys(a)) => &a.key_services,
+        Some(Command::ExecEnv(a)) => &a.key_services,
+        Some(Command::ExecFile(a)) => &a.key_services,
+        Some(Command::Publish(a)) => &a.key_services,
+        Some(Command::Groups(g)) => match &g.command {
+            super::GroupsCommand::Add(a) => &a.key_services,
+            super::GroupsCommand::Delete(a) => &a.key_services,
+        },
+        Some(Command::Completion(_) | Command::Keyservice(_) | Command::Filestatus(_)) | None => {
+            &cli.global.key_services
+        }
+    }
 }

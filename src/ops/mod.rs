@@ -8,6 +8,7 @@ pub mod encrypt;
 pub mod exec;
 pub mod filestatus;
 pub mod groups;
+pub mod publish;
 pub mod rotate;
 pub mod set_unset;
 pub mod updatekeys;
