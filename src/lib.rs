@@ -9,6 +9,7 @@ pub mod config;
 pub mod context;
 pub mod crypt;
 pub mod error;
+pub mod gotext;
 pub mod io;
 pub mod keys;
 pub mod keyservice;

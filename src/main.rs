@@ -51,40 +51,8 @@ fn log_as(logger: &str, level: &str, msg: &str) {
 /// [`log_as`] with logrus fields (` key=value` after the message; values
 /// quoted as logrus quotes them).
 fn log_fields(logger: &str, level: &str, msg: &str, fields: &[(&str, &str)]) {
-    use std::fmt::Write as _;
-    let quote = |v: &str| {
-        if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "-._/@^+".contains(c)) {
-            v.to_owned()
-        } else {
-            format!("{v:?}")
-        }
-    };
     let now = rsops::metadata::time::format_rfc3339(&rsops::metadata::time::now_utc());
-    let quoted = if msg.contains([' ', '"', '=']) || msg.is_empty() { format!("{msg:?}") } else { msg.to_owned() };
-    let line = if std::io::stderr().is_terminal() {
-        let tag = match level {
-            "warning" => "\x1b[33mWARN\x1b[0m",
-            "fatal" => "\x1b[31mFATA\x1b[0m",
-            "error" => "\x1b[31mERRO\x1b[0m",
-            _ => "\x1b[36mINFO\x1b[0m",
-        };
-        if fields.is_empty() {
-            format!("\x1b[1m[{logger}]\x1b[22m\t {tag}[0000] {msg}\n")
-        } else {
-            let color = &tag[..5];
-            let mut pairs = String::new();
-            for (k, v) in fields {
-                let _ = write!(pairs, " {color}{k}\x1b[0m={}", quote(v));
-            }
-            format!("\x1b[1m[{logger}]\x1b[22m\t {tag}[0000] {msg:<44}{pairs}\n")
-        }
-    } else {
-        let mut pairs = String::new();
-        for (k, v) in fields {
-            let _ = write!(pairs, " {k}={}", quote(v));
-        }
-        format!("[{logger}]\t time=\"{now}\" level={level} msg={quoted}{pairs}\n")
-    };
+    let line = rsops::gotext::logrus_line(logger, level, msg, fields, std::io::stderr().is_terminal(), &now);
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
@@ -130,8 +98,11 @@ fn run(parsed: cli::Cli) -> Result<(), Error> {
     }
     let flags = resolve::key_service_args(&parsed);
     let (services, skipped) = KeyServices::from_flags(flags.enable_local_keyservice, &flags.keyservice)?;
-    for uri in &skipped {
-        log_fields("CMD", "warning", "Error parsing URI for keyservice, skipping", &[("uri", uri)]);
+    // `publish` builds the list again for every file and warns there.
+    if !matches!(resolved.request, Request::Publish(_)) {
+        for uri in &skipped {
+            log_fields("CMD", "warning", "Error parsing URI for keyservice, skipping", &[("uri", uri)]);
+        }
     }
     ctx.set_key_services(services);
     let (outcome, output) = match &resolved.request {

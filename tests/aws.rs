@@ -10,11 +10,9 @@
 
 use std::path::Path;
 
+use crate::util::kms::{both, plain_sandbox, KmsBox, PLAIN};
 use crate::util::moto::{free_port, guards, Moto};
-use crate::util::run::{Output, Sandbox};
-use crate::util::{self, run::rsops_bin};
-
-const PLAIN: &str = "secret: hunter2\nnested:\n    list:\n        - 1\n        - two\n";
+use crate::util::run::{rsops_bin, Output, Sandbox};
 
 /// One sandbox with `plain.yaml`, whose commands talk to `moto`.
 struct Aws<'a> {
@@ -27,9 +25,13 @@ struct Aws<'a> {
 
 impl<'a> Aws<'a> {
     fn new(moto: &'a Moto) -> Aws<'a> {
-        let sb = Sandbox::new();
-        std::fs::write(sb.work().join("plain.yaml"), PLAIN).expect("write plain");
-        Aws { moto, sb, endpoint_from_env: true }
+        Aws { moto, sb: plain_sandbox(), endpoint_from_env: true }
+    }
+}
+
+impl KmsBox for Aws<'_> {
+    fn sandbox(&self) -> &Sandbox {
+        &self.sb
     }
 
     fn run(&self, program: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
@@ -46,31 +48,6 @@ impl<'a> Aws<'a> {
         }
         cmd.run()
     }
-
-    /// Encrypts `plain.yaml` with `program` and writes it to `name`.
-    fn encrypt(&self, program: &Path, flags: &[&str], extra: &[(&str, &str)], name: &str) -> String {
-        let mut args = vec!["encrypt"];
-        args.extend_from_slice(flags);
-        args.push("plain.yaml");
-        let out = self.run(program, &args, extra).success();
-        assert!(out.stderr.is_empty(), "encrypt printed: {}", out.stderr);
-        std::fs::write(self.sb.work().join(name), &out.stdout).expect("write enc");
-        out.stdout_text()
-    }
-
-    fn decrypt(&self, program: &Path, name: &str, extra: &[(&str, &str)]) -> Output {
-        self.run(program, &["decrypt", name], extra)
-    }
-
-    fn assert_decrypts(&self, program: &Path, name: &str, extra: &[(&str, &str)]) {
-        let out = self.decrypt(program, name, extra).success();
-        assert_eq!(out.stdout_text(), PLAIN, "{} decrypt of {name}", out.shown);
-    }
-}
-
-fn both() -> Option<Vec<std::path::PathBuf>> {
-    let sops = util::reference_sops()?;
-    Some(vec![rsops_bin(), sops])
 }
 
 /// The `enc` of the first kms entry, decoded: moto's blob is not empty.
@@ -232,8 +209,7 @@ fn kms_unreachable_endpoint() {
 /// An invalid ARN fails before any call, with sops's text.
 #[test]
 fn kms_invalid_arn() {
-    let sb = Sandbox::new();
-    std::fs::write(sb.work().join("plain.yaml"), PLAIN).expect("write plain");
+    let sb = plain_sandbox();
     let out = sb
         .command(&rsops_bin())
         .args(["encrypt", "--kms", "notanarn", "plain.yaml"])
@@ -359,8 +335,7 @@ fn kms_slow_endpoint_prints_waiting() {
     let mut codes = Vec::new();
     for program in &programs {
         let silent = SilentServer::start(std::time::Duration::from_secs(6));
-        let sb = Sandbox::new();
-        std::fs::write(sb.work().join("plain.yaml"), PLAIN).expect("write plain");
+        let sb = plain_sandbox();
         let mut cmd = sb.command(program).args(["encrypt", "--kms", arn, "plain.yaml"]);
         for (k, v) in guards(&silent.url) {
             cmd = cmd.env(k, v);

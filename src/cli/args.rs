@@ -121,46 +121,13 @@ fn parse_go_uint(s: &str) -> Result<u64, GoNumError> {
             None => overflow = true,
         }
     }
-    if underscores && !go_underscore_ok(s) {
+    if underscores && !rsops::tree::number::underscore_ok(s) {
         return Err(GoNumError::Syntax);
     }
     if overflow {
         return Err(GoNumError::Range);
     }
     Ok(value)
-}
-
-/// Go's `underscoreOK`: `_` only between digits, or between a base prefix
-/// and a digit.
-fn go_underscore_ok(s: &str) -> bool {
-    let b = s.as_bytes();
-    // Last character class seen: '^' start, '0' digit or prefix, '_', '!' other.
-    let mut saw = b'^';
-    let mut i = 0;
-    let mut hex = false;
-    if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
-        i = 2;
-        saw = b'0';
-        hex = b[1].eq_ignore_ascii_case(&b'x');
-    }
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
-            saw = b'0';
-        } else if c == b'_' {
-            if saw != b'0' {
-                return false;
-            }
-            saw = b'_';
-        } else {
-            if saw == b'_' {
-                return false;
-            }
-            saw = b'!';
-        }
-        i += 1;
-    }
-    saw != b'_'
 }
 
 /// clap value parser of Go boolean flags. mod.rs has validated the value

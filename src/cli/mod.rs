@@ -33,6 +33,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt::{self, Write as _};
 
 use clap::{ArgAction, CommandFactory, FromArgMatches};
+use rsops::gotext;
 
 pub(crate) use args::*;
 
@@ -500,7 +501,7 @@ fn go_parse(flags: &[FlagDef], args: &[OsString]) -> GoParse {
                 .as_ref()
                 .map_or(Some(true), |v| v.to_str().and_then(parse_go_bool));
             let Some(b) = parsed else {
-                let q = go_quote(&inline.unwrap_or_default().to_string_lossy());
+                let q = gotext::quote(inline.unwrap_or_default().to_string_lossy().as_bytes());
                 st.error = Some(format!(
                     "invalid boolean value {q} for -{name}: parse error"
                 ));
@@ -522,7 +523,7 @@ fn go_parse(flags: &[FlagDef], args: &[OsString]) -> GoParse {
             };
             if def.kind == Kind::Int {
                 if let Err(e) = v.to_str().ok_or(GoNumError::Syntax).and_then(parse_go_int) {
-                    let q = go_quote(&v.to_string_lossy());
+                    let q = gotext::quote(v.to_string_lossy().as_bytes());
                     st.error = Some(format!("invalid value {q} for flag -{name}: {e}"));
                     break;
                 }
@@ -620,7 +621,7 @@ fn env_defaults(
             Kind::Bool if text.is_empty() => vec![OsString::from("false")],
             Kind::Bool => {
                 let Some(b) = parse_go_bool(&text) else {
-                    let q = go_quote(&text);
+                    let q = gotext::quote(text.as_bytes());
                     return Err(format!(
                         "could not parse {text} as bool value for flag {name}: strconv.ParseBool: parsing {q}: invalid syntax"
                     ));
@@ -629,7 +630,7 @@ fn env_defaults(
             }
             Kind::Int => {
                 if parse_go_int(&text).is_err() {
-                    let q = go_quote(&text);
+                    let q = gotext::quote(text.as_bytes());
                     return Err(format!(
                         "could not parse {q} as int value for flag {name}: strconv.ParseInt: parsing {q}: invalid syntax"
                     ));
@@ -1161,7 +1162,7 @@ fn flag_line(def: &FlagDef) -> String {
         .join(", ");
     let default = match (def.kind, def.default.as_deref()) {
         (Kind::Int, d) => format!(" (default: {})", d.unwrap_or("0")),
-        (Kind::Str, Some(d)) if !d.is_empty() => format!(" (default: {})", go_quote(d)),
+        (Kind::Str, Some(d)) if !d.is_empty() => format!(" (default: {})", gotext::quote(d)),
         _ => String::new(),
     };
     let mut line = format!("{names}\t{}", format!("{}{default}", def.help).trim());
@@ -1236,33 +1237,6 @@ fn tab_write_lines(
 // ---------------------------------------------------------------------------
 // Small Go compatibility helpers
 
-/// Go's `%q` / `strconv.Quote` for the texts that appear in messages.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 /// Bytes of an argument split at an ASCII `=` back into an `OsString`.
 fn os_from_bytes(bytes: &[u8]) -> OsString {
@@ -2332,11 +2306,6 @@ mod tests {
             tabwrite("a\tx\nlong\ty\n\nb\tz\nno tab"),
             "a     x\nlong  y\n\nb  z\nno tab"
         );
-    }
-
-    #[test]
-    fn go_quote_escapes() {
-        assert_eq!(go_quote("a\"b\\c\n\t\u{1}é"), "\"a\\\"b\\\\c\\n\\t\\x01é\"");
     }
 
     #[test]

@@ -16,7 +16,6 @@
 //! Only SIGKILL of rsops itself (or a power cut) can leave the file behind.
 //! The edit loop itself (what is shown, what is accepted) is `ops::edit`'s.
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -28,6 +27,7 @@ use zeroize::Zeroizing;
 use crate::config::io_text;
 use crate::context::Env;
 use crate::error::Error;
+use crate::gotext;
 use crate::metadata::time;
 
 /// The end of sops 3.11's refusal messages (cli.md §6.3; 3.13 says
@@ -84,7 +84,11 @@ impl EditorUi for Terminal {
 
     fn refused(&mut self, message: &str, error: Option<&str>) -> Answer {
         let now = time::format_rfc3339(&time::now_utc());
-        let line = log_line(message, error, std::io::stderr().is_terminal(), &now);
+        let fields: &[(&str, &str)] = match error {
+            Some(e) => &[("error", e)],
+            None => &[],
+        };
+        let line = gotext::logrus_line("CMD", "error", message, fields, std::io::stderr().is_terminal(), &now);
         let _ = std::io::stderr().write_all(line.as_bytes());
         wait_for_key()
     }
@@ -99,7 +103,7 @@ impl EditorUi for Terminal {
 pub fn editor_command(env: &Env) -> Result<Vec<String>, Error> {
     for var in ["SOPS_EDITOR", "EDITOR"] {
         if let Some(value) = env.non_empty(var) {
-            return split_command(value).ok_or_else(|| Error::Editor(format!("invalid ${var}: {value}")));
+            return gotext::shlex_split(value).map_err(|_| Error::Editor(format!("invalid ${var}: {value}")));
         }
     }
     let path = env.get("PATH").unwrap_or_default();
@@ -112,95 +116,6 @@ pub fn editor_command(env: &Env) -> Result<Vec<String>, Error> {
         "no editor available: sops attempts to use the editor defined in the SOPS_EDITOR or EDITOR environment variables, and if that's not set defaults to any of {}, but none of them could be found",
         FALLBACK_EDITORS.join(", ")
     )))
-}
-
-/// Splits a command line by the rules of google/shlex, which sops uses:
-/// blanks separate words; `'…'` is literal; in `"…"` a backslash escapes
-/// any character; outside quotes a backslash escapes the next character; a
-/// `#` that starts a word comments out the rest of the line. No variables,
-/// no globbing. `None` for an unclosed quote or a trailing backslash.
-pub fn split_command(s: &str) -> Option<Vec<String>> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        Start,
-        Word,
-        Escape,
-        Double,
-        DoubleEscape,
-        Single,
-        Comment,
-    }
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut state = State::Start;
-    for c in s.chars() {
-        let blank = matches!(c, ' ' | '\t' | '\r' | '\n');
-        state = match state {
-            State::Start => match c {
-                _ if blank => State::Start,
-                '"' => State::Double,
-                '\'' => State::Single,
-                '\\' => State::Escape,
-                '#' => State::Comment,
-                _ => {
-                    word.push(c);
-                    State::Word
-                }
-            },
-            State::Word => match c {
-                _ if blank => {
-                    words.push(std::mem::take(&mut word));
-                    State::Start
-                }
-                '"' => State::Double,
-                '\'' => State::Single,
-                '\\' => State::Escape,
-                _ => {
-                    word.push(c);
-                    State::Word
-                }
-            },
-            State::Escape => {
-                word.push(c);
-                State::Word
-            }
-            State::Double => match c {
-                '"' => State::Word,
-                '\\' => State::DoubleEscape,
-                _ => {
-                    word.push(c);
-                    State::Double
-                }
-            },
-            State::DoubleEscape => {
-                word.push(c);
-                State::Double
-            }
-            State::Single => {
-                if c == '\'' {
-                    State::Word
-                } else {
-                    word.push(c);
-                    State::Single
-                }
-            }
-            State::Comment => {
-                if c == '\n' {
-                    State::Start
-                } else {
-                    State::Comment
-                }
-            }
-        };
-    }
-    match state {
-        State::Start | State::Comment => Some(words),
-        State::Word => {
-            words.push(word);
-            Some(words)
-        }
-        State::Escape | State::Double | State::DoubleEscape | State::Single => None,
-    }
 }
 
 /// Go's `exec.LookPath` for a bare name: the first executable regular file
@@ -264,75 +179,11 @@ fn status_result(status: ExitStatus) -> Result<(), Error> {
     if status.success() {
         return Ok(());
     }
-    if let Some(code) = status.code() {
-        return Err(Error::Editor(format!("exit status {code}")));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(sig) = status.signal() {
-            return Err(Error::Editor(format!("signal: {}", signal_name(sig))));
-        }
-    }
-    Err(Error::Editor(format!("{status}")))
-}
-
-/// Go's names for the signals an editor is likely to die of.
-#[cfg(unix)]
-fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        1 => "hangup",
-        2 => "interrupt",
-        3 => "quit",
-        4 => "illegal instruction",
-        5 => "trace/breakpoint trap",
-        6 => "aborted",
-        7 => "bus error",
-        8 => "floating point exception",
-        9 => "killed",
-        11 => "segmentation fault",
-        13 => "broken pipe",
-        14 => "alarm clock",
-        15 => "terminated",
-        _ => return format!("signal {sig}"),
-    };
-    name.to_owned()
+    Err(Error::Editor(gotext::exit_status_text(status)))
 }
 
 // ---------------------------------------------------------------------------
 // The prompt after a refused edit (cli.md §6.3)
-
-/// One log line as sops's logrus prints it at error level, with the
-/// optional `error` field: colored for a terminal, `key=value` otherwise.
-pub fn log_line(message: &str, error: Option<&str>, terminal: bool, now: &str) -> String {
-    let mut line = String::new();
-    if terminal {
-        // logrus pads the message to 44 columns, then a blank before each field.
-        let _ = write!(line, "\x1b[1m[CMD]\x1b[22m\t \x1b[31mERRO\x1b[0m[0000] {message:<44} ");
-        if let Some(e) = error {
-            let _ = write!(line, " \x1b[31merror\x1b[0m={}", logfmt_value(e));
-        }
-    } else {
-        let _ = write!(line, "[CMD]\t time={} level=error msg={}", logfmt_value(now), logfmt_value(message));
-        if let Some(e) = error {
-            let _ = write!(line, " error={}", logfmt_value(e));
-        }
-    }
-    line.push('\n');
-    line
-}
-
-/// logrus quotes a value (Go `%q`) unless it is made only of letters,
-/// digits and `-._/@^+`.
-fn logfmt_value(v: &str) -> String {
-    let plain = !v.is_empty()
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/' | '@' | '^' | '+'));
-    if plain {
-        v.to_owned()
-    } else {
-        format!("{v:?}")
-    }
-}
 
 /// Waits for "a key": one read from stdin, which on a terminal returns the
 /// line once Enter is pressed. sops reads through a 4096-byte buffer, so a
@@ -542,31 +393,6 @@ mod tests {
     }
 
     #[test]
-    fn split_follows_google_shlex() {
-        let cases: &[(&str, &[&str])] = &[
-            ("code --wait", &["code", "--wait"]),
-            ("  vim\t-u  NONE \n", &["vim", "-u", "NONE"]),
-            (r#""my editor" -x"#, &["my editor", "-x"]),
-            ("'a b'c", &["a bc"]),
-            (r"a\ b", &["a b"]),
-            (r#""a\"b\\c\d""#, &[r#"a"b\cd"#]),
-            (r"'a\b'", &[r"a\b"]),
-            (r#""""#, &[""]),
-            ("vim # a comment", &["vim"]),
-            ("vim a#b", &["vim", "a#b"]),
-            ("# only\nnano", &["nano"]),
-            ("", &[]),
-        ];
-        for (input, want) in cases {
-            let got = split_command(input).unwrap_or_else(|| panic!("{input:?} failed"));
-            assert_eq!(got, want.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(), "{input:?}");
-        }
-        for bad in ["'open", "\"open", "trailing\\", "\"a\\"] {
-            assert_eq!(split_command(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn sops_editor_then_editor_then_fallbacks() {
         let got = editor_command(&env(&[("SOPS_EDITOR", "a -1"), ("EDITOR", "b")])).unwrap();
         assert_eq!(got, ["a", "-1"]);
@@ -684,24 +510,5 @@ mod tests {
             "Could not run editor: exec: \"rsops-no-such-editor\": executable file not found in $PATH"
         );
         assert!(registry().editors.is_empty());
-    }
-
-    #[test]
-    fn log_lines_match_logrus() {
-        let line = log_line("Could not load tree. Press.", Some("yaml: line 1: bad"), false, "2024-01-02T03:04:05Z");
-        assert_eq!(
-            line,
-            "[CMD]\t time=\"2024-01-02T03:04:05Z\" level=error msg=\"Could not load tree. Press.\" error=\"yaml: line 1: bad\"\n"
-        );
-        let line = log_line("short", None, false, "t");
-        assert_eq!(line, "[CMD]\t time=t level=error msg=short\n");
-        let line = log_line("m", Some("e r"), true, "t");
-        assert_eq!(
-            line,
-            format!(
-                "\x1b[1m[CMD]\x1b[22m\t \x1b[31mERRO\x1b[0m[0000] m{}  \x1b[31merror\x1b[0m=\"e r\"\n",
-                " ".repeat(43)
-            )
-        );
     }
 }

@@ -22,7 +22,6 @@ mod b64;
 mod bech32;
 mod command;
 mod file;
-mod gotext;
 mod identities;
 pub mod prompt;
 mod ssh;
@@ -31,6 +30,8 @@ use std::fmt;
 use std::str::FromStr as _;
 
 use zeroize::Zeroizing;
+
+use crate::gotext;
 
 pub use identities::{AgeEnv, AgeIdentities};
 

@@ -7,6 +7,7 @@
 //! section (INI) belong to the callers; reading the unflattened map into
 //! [`super::Metadata`] belongs to [`super::from_value`].
 
+use crate::gotext;
 use crate::tree::{Branch, Item, Value};
 
 const MAP_SEPARATOR: &str = "__map_";
@@ -200,7 +201,7 @@ fn check_threshold(s: &str) -> Result<String, String> {
     match crate::tree::number::parse_float_go(s) {
         #[allow(clippy::cast_possible_truncation)]
         Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 => Ok((f as i64).to_string()),
-        _ => Err(format!("shamir_threshold is not an integer: strconv.Atoi: parsing {}: invalid syntax", go_quote(s))),
+        _ => Err(format!("shamir_threshold is not an integer: strconv.Atoi: parsing {}: invalid syntax", gotext::quote(s))),
     }
 }
 
@@ -213,10 +214,6 @@ fn parse_go_int(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
-/// Go's `%q` for the plain strings a threshold holds.
-fn go_quote(s: &str) -> String {
-    format!("{s:?}")
-}
 
 /// The prefix of dotenv's metadata keys (format.md §6.7).
 pub const DOTENV_PREFIX: &str = "sops_";

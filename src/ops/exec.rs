@@ -27,6 +27,7 @@ use super::{decrypt_tree, open_encrypted};
 use crate::config::io_text;
 use crate::context::Context;
 use crate::error::Error;
+use crate::gotext;
 use crate::keys::KeyKind;
 use crate::stores::{store_for, Format, StoreOptions};
 use crate::tree::{number, Item, Value};
@@ -411,46 +412,7 @@ fn child_outcome(status: ExitStatus) -> Result<(), Error> {
     if let Some(code) = status.code() {
         return Err(Error::ChildExit { status: u8::try_from(code & 0xff).unwrap_or(1), message: format!("exit status {code}") });
     }
-    Err(Error::ChildExit { status: 255, message: sys::signal_text(status) })
-}
-
-/// Go's `syscall.Signal.String()` on Linux.
-fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        1 => "hangup",
-        2 => "interrupt",
-        3 => "quit",
-        4 => "illegal instruction",
-        5 => "trace/breakpoint trap",
-        6 => "aborted",
-        7 => "bus error",
-        8 => "floating point exception",
-        9 => "killed",
-        10 => "user defined signal 1",
-        11 => "segmentation fault",
-        12 => "user defined signal 2",
-        13 => "broken pipe",
-        14 => "alarm clock",
-        15 => "terminated",
-        16 => "stack fault",
-        17 => "child exited",
-        18 => "continued",
-        19 => "stopped (signal)",
-        20 => "stopped",
-        21 => "stopped (tty input)",
-        22 => "stopped (tty output)",
-        23 => "urgent I/O condition",
-        24 => "CPU time limit exceeded",
-        25 => "file size limit exceeded",
-        26 => "virtual timer expired",
-        27 => "profiling timer expired",
-        28 => "window changed",
-        29 => "I/O possible",
-        30 => "power failure",
-        31 => "bad system call",
-        _ => return format!("signal {sig}"),
-    };
-    name.to_owned()
+    Err(Error::ChildExit { status: 255, message: gotext::exit_status_text(status) })
 }
 
 /// Process control, Unix only.
@@ -458,13 +420,13 @@ fn signal_name(sig: i32) -> String {
 mod sys {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::os::unix::process::CommandExt;
     use std::path::{Path, PathBuf};
     use std::process::{Command, ExitStatus, Stdio};
 
     use zeroize::Zeroizing;
 
-    use super::{signal_name, FALLBACK_FILENAME, SHELL};
+    use super::{FALLBACK_FILENAME, SHELL};
     use crate::config::io_text;
     use crate::error::Error;
 
@@ -744,14 +706,6 @@ mod sys {
         }
     }
 
-    /// Go's `ExitError.String()` for a child ended by a signal.
-    pub(super) fn signal_text(status: ExitStatus) -> String {
-        let mut text = format!("signal: {}", signal_name(status.signal().unwrap_or(0)));
-        if status.core_dumped() {
-            text.push_str(" (core dumped)");
-        }
-        text
-    }
 }
 
 /// Without Unix processes there is nothing to run (sops's Windows build
@@ -806,10 +760,6 @@ mod sys {
 
     pub(super) fn write_private_file(_: &Path, _: Option<&str>, _: &[u8], _: Option<&User>) -> Result<PathBuf, Error> {
         Err(unsupported())
-    }
-
-    pub(super) fn signal_text(_: ExitStatus) -> String {
-        String::new()
     }
 }
 
@@ -926,8 +876,6 @@ mod tests {
             let e = child_outcome(ExitStatus::from_raw(0xb | 0x80)).unwrap_err();
             assert_eq!(e.to_string(), "signal: segmentation fault (core dumped)");
         }
-        assert_eq!(signal_name(15), "terminated");
-        assert_eq!(signal_name(64), "signal 64");
     }
 
     #[cfg(unix)]

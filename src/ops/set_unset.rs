@@ -8,10 +8,11 @@
 //! the JSON value text into a tree value, sops's `jsonValueToTreeInsertableValue`.
 //! Reading the value (argument, file, stdin) is the command line's job.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{decrypt_tree, emit_opened, open_encrypted, reseal, Outcome};
+use super::{decrypt_tree, emit_opened, open_encrypted, reseal, Opened, Outcome};
 use crate::context::Context;
+use crate::crypt::DataKey;
 use crate::error::Error;
 use crate::io::{read_input, Input};
 use crate::keys::KeyKind;
@@ -50,43 +51,58 @@ pub struct UnsetRequest {
 /// Runs `set`: the new file's bytes, or `None` when `--idempotent` found
 /// nothing to change (nothing is written then, cli.md §4.6 step 9).
 pub fn run_set(req: &SetRequest, ctx: &Context) -> Result<Option<Outcome>, Error> {
-    let bytes = read_input(&Input::File(req.path.clone()))?;
-    let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
-    drop(bytes);
-    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.input_format, req.ignore_mac, ctx)?;
-    let mut ivs = walk::IvCache::default();
-    let (key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, Some(&mut ivs))?;
-    let changed = match opened.docs.first_mut() {
+    let mut file = Decrypted::open(&req.path, req.input_format, req.ignore_mac, &req.decryption_order, ctx)?;
+    let changed = match file.opened.docs.first_mut() {
         Some(doc) => set(doc, &req.tree_path, req.value.clone())?,
         None => false,
     };
     if req.idempotent && !changed {
         return Ok(None);
     }
-    reseal(&mut opened, &key, Some(&ivs))?;
-    let bytes = emit_opened(opened, req.output_format, req.output_options)?;
-    Ok(Some(Outcome { bytes, warnings }))
+    file.reseal(req.output_format, req.output_options).map(Some)
 }
 
 /// Runs `unset`: the new file's bytes, or `None` when `--idempotent` turned
 /// a missing key into success (cli.md §4.7).
 pub fn run_unset(req: &UnsetRequest, ctx: &Context) -> Result<Option<Outcome>, Error> {
-    let bytes = read_input(&Input::File(req.path.clone()))?;
-    let mut opened = open_encrypted(&bytes, req.input_format, StoreOptions::default())?;
-    drop(bytes);
-    crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(&req.path), req.input_format, req.ignore_mac, ctx)?;
-    let mut ivs = walk::IvCache::default();
-    let (key, warnings) = decrypt_tree(&mut opened, &req.decryption_order, req.ignore_mac, ctx, Some(&mut ivs))?;
+    let mut file = Decrypted::open(&req.path, req.input_format, req.ignore_mac, &req.decryption_order, ctx)?;
     let mut none = Branch::new();
-    let result = unset(opened.docs.first_mut().unwrap_or(&mut none), &req.tree_path);
+    let result = unset(file.opened.docs.first_mut().unwrap_or(&mut none), &req.tree_path);
     match result {
         Ok(()) => {}
         Err(UnsetError::NotFound(_)) if req.idempotent => return Ok(None),
         Err(UnsetError::NotFound(m) | UnsetError::Other(m)) => return Err(Error::Generic(m)),
     }
-    reseal(&mut opened, &key, Some(&ivs))?;
-    let bytes = emit_opened(opened, req.output_format, req.output_options)?;
-    Ok(Some(Outcome { bytes, warnings }))
+    file.reseal(req.output_format, req.output_options).map(Some)
+}
+
+/// An encrypted file opened and decrypted with an IV cache, so that
+/// re-encrypting it gives new ciphertext only to the values a change
+/// touched (format.md §2.6).
+struct Decrypted {
+    opened: Opened,
+    key: DataKey,
+    ivs: walk::IvCache,
+    warnings: Vec<String>,
+}
+
+impl Decrypted {
+    fn open(path: &Path, format: Format, ignore_mac: bool, order: &[KeyKind], ctx: &Context) -> Result<Decrypted, Error> {
+        let bytes = read_input(&Input::File(path.to_path_buf()))?;
+        let mut opened = open_encrypted(&bytes, format, StoreOptions::default())?;
+        drop(bytes);
+        crate::keys::aws_kms::context_bug::repair_if_needed(&mut opened, Some(path), format, ignore_mac, ctx)?;
+        let mut ivs = walk::IvCache::default();
+        let (key, warnings) = decrypt_tree(&mut opened, order, ignore_mac, ctx, Some(&mut ivs))?;
+        Ok(Decrypted { opened, key, ivs, warnings })
+    }
+
+    /// Encrypts the changed tree again with the same data key and emits it.
+    fn reseal(mut self, format: Format, options: StoreOptions) -> Result<Outcome, Error> {
+        reseal(&mut self.opened, &self.key, Some(&self.ivs))?;
+        let bytes = emit_opened(self.opened, format, options)?;
+        Ok(Outcome { bytes, warnings: self.warnings })
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -445,21 +461,6 @@ fn unset_in_map(items: &mut Vec<Item>, path: &[Component]) -> Result<(), UnsetEr
     Err(UnsetError::NotFound(not_found_in_map(&path[0])))
 }
 
-/// Go's `%T` of a leaf.
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::Str(_) | Value::Bytes(_) => "string",
-        Value::Time(_) => "time.Time",
-        Value::Comment(_) => "sops.Comment",
-        Value::Map(_) => "sops.TreeBranch",
-        Value::Seq(_) => "[]interface {}",
-    }
-}
-
 fn unset_in_value(node: &mut Value, path: &[Component]) -> Result<(), UnsetError> {
     match node {
         Value::Map(items) => unset_in_map(items, path),
@@ -480,7 +481,7 @@ fn unset_in_value(node: &mut Value, path: &[Component]) -> Result<(), UnsetError
         }
         leaf => Err(UnsetError::Other(format!(
             "Unsupported type: {} for item '{}'",
-            go_type(leaf),
+            leaf.go_type(),
             component_text(&path[0])
         ))),
     }

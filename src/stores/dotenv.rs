@@ -174,21 +174,6 @@ pub(crate) fn value_text(value: &Value) -> Vec<u8> {
     }
 }
 
-/// Go's `%T` of the value sops would hold, for the `--extract` refusal.
-fn go_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::Str(_) | Value::Bytes(_) => "string",
-        Value::Time(_) => "time.Time",
-        Value::Map(_) => "sops.TreeBranch",
-        Value::Seq(_) => "[]interface {}",
-        Value::Comment(_) => "sops.Comment",
-    }
-}
-
 impl Store for DotenvStore {
     fn load_plain(&self, input: &[u8]) -> StoreResult<Vec<Branch>> {
         Ok(vec![parse(input)?])
@@ -237,7 +222,7 @@ impl Store for DotenvStore {
             Value::Str(s) => Ok(s.as_bytes().to_vec()),
             Value::Bytes(b) => Ok(b.clone()),
             other => {
-                Err(StoreError(format!("the dotenv store only supports emitting strings, got {}", go_type_name(other))))
+                Err(StoreError(format!("the dotenv store only supports emitting strings, got {}", other.go_type())))
             }
         }
     }
@@ -248,6 +233,9 @@ impl Store for DotenvStore {
 #[cfg(test)]
 pub(crate) mod vectors {
     use std::path::PathBuf;
+
+    use crate::stores::{Format, Store, StoreResult};
+    use crate::tree::Branch;
 
     /// One input and what sops made of it.
     pub(crate) struct Case {
@@ -288,11 +276,66 @@ pub(crate) mod vectors {
             })
             .collect()
     }
+
+    /// Runs `check` on every vector of a store (there must be at least
+    /// `min`), then fails listing every vector that failed.
+    pub(crate) fn check_all(store: &str, ext: &str, min: usize, check: impl Fn(&Case) -> Result<(), String>) {
+        let all = cases(store, ext);
+        assert!(all.len() >= min, "only {} {store} vectors", all.len());
+        let failures: Vec<String> =
+            all.iter().filter_map(|case| check(case).err().map(|e| format!("{}: {e}", case.name))).collect();
+        assert!(failures.is_empty(), "{} failing vectors:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    /// The documents loaded from a plain vector, emitted: what `decrypt`
+    /// prints, which must be what sops printed (`want`), byte for byte.
+    pub(crate) fn same_output(store: &dyn Store, docs: &[Branch], want: &[u8]) -> Result<Vec<u8>, String> {
+        let got = store.emit(docs).map_err(|e| format!("emit failed: {e}"))?;
+        if got != want {
+            return Err(format!(
+                "decrypt output differs:\n got {:?}\nwant {:?}",
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(want)
+            ));
+        }
+        Ok(got)
+    }
+
+    /// sops refused the input after parsing it, as encrypted already: the
+    /// loaded input must carry metadata keys.
+    pub(crate) fn refused_as_encrypted(loaded: StoreResult<Vec<Branch>>, format: Format) -> Result<(), String> {
+        let docs = loaded.map_err(|e| e.to_string())?;
+        if !crate::ops::has_metadata(&docs, format) {
+            return Err("sops refused it as encrypted; has_metadata says no".into());
+        }
+        Ok(())
+    }
+
+    /// The encrypted vector opened through its metadata (flattened keys out
+    /// and back in) and emitted again.
+    pub(crate) fn through_metadata(store: &dyn Store, enc: &[u8], format: Format) -> Result<Vec<u8>, String> {
+        let opened = crate::ops::open_encrypted(enc, format, crate::stores::StoreOptions::default())
+            .map_err(|e| format!("open_encrypted failed: {e}"))?;
+        let mut docs = opened.docs;
+        crate::ops::attach_metadata(&mut docs, &opened.meta, format);
+        store.emit(&docs).map_err(|e| e.to_string())
+    }
+
+    /// The load refused the input with sops's `Error unmarshalling file: …`
+    /// text (`err`, the whole line sops printed).
+    pub(crate) fn same_refusal<T>(loaded: Result<T, crate::stores::StoreError>, err: &[u8]) -> Result<(), String> {
+        let e = loaded.err().ok_or("load_plain accepted what sops refused")?;
+        let want = String::from_utf8_lossy(err);
+        if format!("Error unmarshalling file: {e}\n") != want {
+            return Err(format!("error {e:?}, sops said {want:?}"));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::vectors::{cases, Case};
+    use super::vectors::{cases, check_all, refused_as_encrypted, same_output, same_refusal, through_metadata, Case};
     use super::*;
     use proptest::prelude::*;
 
@@ -307,15 +350,7 @@ mod tests {
     /// Every vector of testdata/dotenv/ (written by sops 3.11, see its README).
     #[test]
     fn sops_vectors() {
-        let mut failures = Vec::new();
-        let all = cases("dotenv", "env");
-        assert!(all.len() >= 40, "only {} dotenv vectors", all.len());
-        for case in &all {
-            if let Err(e) = check(case) {
-                failures.push(format!("{}: {e}", case.name));
-            }
-        }
-        assert!(failures.is_empty(), "{} failing vectors:\n{}", failures.len(), failures.join("\n"));
+        check_all("dotenv", "env", 40, check);
     }
 
     fn check(case: &Case) -> Result<(), String> {
@@ -324,33 +359,14 @@ mod tests {
         match (&case.out, &case.err) {
             (Some(out), _) => {
                 let docs = loaded.map_err(|e| format!("load_plain failed: {e}"))?;
-                let got = store.emit(&docs).map_err(|e| format!("emit failed: {e}"))?;
-                if &got != out {
-                    return Err(format!(
-                        "decrypt output differs:\n got {:?}\nwant {:?}",
-                        String::from_utf8_lossy(&got),
-                        String::from_utf8_lossy(out)
-                    ));
-                }
+                let got = same_output(&store, &docs, out)?;
                 // parse → emit → parse is stable.
                 if store.load_plain(&got).map_err(|e| e.to_string())? != docs {
                     return Err("re-parsing the output gives another tree".into());
                 }
             }
-            (None, Some(err)) if err.starts_with(b"Error unmarshalling file: ") => {
-                let e = loaded.err().ok_or("load_plain accepted what sops refused")?;
-                let want = String::from_utf8_lossy(err);
-                if format!("Error unmarshalling file: {e}\n") != want {
-                    return Err(format!("error {e:?}, sops said {want:?}"));
-                }
-            }
-            (None, Some(_)) => {
-                // Refused after parsing: the input carries metadata keys.
-                let docs = loaded.map_err(|e| e.to_string())?;
-                if !crate::ops::has_metadata(&docs, crate::stores::Format::Dotenv) {
-                    return Err("sops refused it as encrypted; has_metadata says no".into());
-                }
-            }
+            (None, Some(err)) if err.starts_with(b"Error unmarshalling file: ") => same_refusal(loaded, err)?,
+            (None, Some(_)) => refused_as_encrypted(loaded, crate::stores::Format::Dotenv)?,
             (None, None) => return Err("vector has neither .out nor .err".into()),
         }
         if let Some(enc) = &case.enc {
@@ -358,13 +374,7 @@ mod tests {
             if &store.emit(&docs).map_err(|e| e.to_string())? != enc {
                 return Err("encrypted file not re-emitted byte for byte".into());
             }
-            // Through the metadata: flattened keys out and back in.
-            let opened =
-                crate::ops::open_encrypted(enc, crate::stores::Format::Dotenv, crate::stores::StoreOptions::default())
-                    .map_err(|e| format!("open_encrypted failed: {e}"))?;
-            let mut docs = opened.docs;
-            crate::ops::attach_metadata(&mut docs, &opened.meta, crate::stores::Format::Dotenv);
-            if &store.emit(&docs).map_err(|e| e.to_string())? != enc {
+            if &through_metadata(&store, enc, crate::stores::Format::Dotenv)? != enc {
                 return Err("metadata not re-emitted byte for byte".into());
             }
         }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use super::dotenv::{text_value, value_text};
 use super::{Store, StoreError, StoreResult};
+use crate::gotext;
 use crate::tree::number::format_float_json;
 use crate::tree::{Branch, Item, Value};
 
@@ -80,40 +81,6 @@ fn find_any(hay: &[u8], set: &[u8]) -> Option<usize> {
     hay.iter().position(|b| set.contains(b))
 }
 
-/// Go's `%q` (`strconv.Quote`) of some input bytes.
-fn go_quote(b: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::from("\"");
-    let mut rest = b;
-    while !rest.is_empty() {
-        let Some((c, n)) = first_char(rest) else {
-            let _ = write!(out, "\\x{:02x}", rest[0]);
-            rest = &rest[1..];
-            continue;
-        };
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x0b' => out.push_str("\\v"),
-            c if c.is_control() && u32::from(c) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-        rest = &rest[n..];
-    }
-    out.push('"');
-    out
-}
 
 /// An input line as sops's parse errors quote it (with its line break).
 /// One place, so the policy on echoing input can change in one line.
@@ -275,7 +242,7 @@ impl<'a> Parser<'a> {
             }
             value.extend_from_slice(next);
             if self.eof {
-                return Err(format!("missing closing key quote from {} to {}", go_quote(first), go_quote(next)));
+                return Err(format!("missing closing key quote from {} to {}", gotext::quote(first), gotext::quote(next)));
             }
         }
     }
@@ -638,7 +605,9 @@ impl Store for IniStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stores::dotenv::vectors::{cases, Case};
+    use crate::stores::dotenv::vectors::{
+        cases, check_all, refused_as_encrypted, same_output, same_refusal, through_metadata, Case,
+    };
     use crate::stores::{Format, StoreOptions};
     use proptest::prelude::*;
 
@@ -666,15 +635,7 @@ mod tests {
 
     #[test]
     fn sops_vectors() {
-        let mut failures = Vec::new();
-        let all = cases("ini", "ini");
-        assert!(all.len() >= 40, "only {} INI vectors", all.len());
-        for case in &all {
-            if let Err(e) = check(case) {
-                failures.push(format!("{}: {e}", case.name));
-            }
-        }
-        assert!(failures.is_empty(), "{} failing vectors:\n{}", failures.len(), failures.join("\n"));
+        check_all("ini", "ini", 40, check);
     }
 
     fn check(case: &Case) -> Result<(), String> {
@@ -683,14 +644,7 @@ mod tests {
         match (&case.out, &case.err) {
             (Some(out), _) => {
                 let docs = loaded.map_err(|e| format!("load_plain failed: {e}"))?;
-                let got = store.emit(&docs).map_err(|e| format!("emit failed: {e}"))?;
-                if &got != out {
-                    return Err(format!(
-                        "decrypt output differs:\n got {:?}\nwant {:?}",
-                        String::from_utf8_lossy(&got),
-                        String::from_utf8_lossy(out)
-                    ));
-                }
+                let got = same_output(&store, &docs, out)?;
                 // parse → emit → parse → emit is a fixed point (the tree may
                 // lose empty comments, which are never written).
                 let again = store.load_plain(&got).map_err(|e| e.to_string())?;
@@ -698,19 +652,8 @@ mod tests {
                     return Err("re-parsing and writing the output changes it".into());
                 }
             }
-            (None, Some(err)) if err.starts_with(b"Error unmarshalling file: ") => {
-                let e = loaded.err().ok_or("load_plain accepted what sops refused")?;
-                let want = String::from_utf8_lossy(err);
-                if format!("Error unmarshalling file: {e}\n") != want {
-                    return Err(format!("error {e:?}, sops said {want:?}"));
-                }
-            }
-            (None, Some(_)) => {
-                let docs = loaded.map_err(|e| e.to_string())?;
-                if !crate::ops::has_metadata(&docs, Format::Ini) {
-                    return Err("sops refused it as encrypted; has_metadata says no".into());
-                }
-            }
+            (None, Some(err)) if err.starts_with(b"Error unmarshalling file: ") => same_refusal(loaded, err)?,
+            (None, Some(_)) => refused_as_encrypted(loaded, Format::Ini)?,
             // sops wrote a file it cannot read back: `-` keys become `#1`,
             // written as comment lines (observed.md).
             (None, None) => return Ok(()),
@@ -720,11 +663,7 @@ mod tests {
             if normalized(&store.emit(&docs).map_err(|e| e.to_string())?) != normalized(enc) {
                 return Err("encrypted file not re-emitted".into());
             }
-            let opened = crate::ops::open_encrypted(enc, Format::Ini, StoreOptions::default())
-                .map_err(|e| format!("open_encrypted failed: {e}"))?;
-            let mut docs = opened.docs;
-            crate::ops::attach_metadata(&mut docs, &opened.meta, Format::Ini);
-            let again = store.emit(&docs).map_err(|e| e.to_string())?;
+            let again = through_metadata(&store, enc, Format::Ini)?;
             if normalized(&again) != normalized(enc) {
                 return Err(format!(
                     "metadata not re-emitted:\n got {:?}\nwant {:?}",

@@ -86,6 +86,22 @@ impl Value {
             Value::Comment(_) => "comment",
         }
     }
+
+    /// Go's `%T` of the value sops would hold (`<nil>`, `sops.TreeBranch`,
+    /// `[]interface {}`, ...), for the messages that print it.
+    pub fn go_type(&self) -> &'static str {
+        match self {
+            Value::Null => "<nil>",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::Str(_) | Value::Bytes(_) => "string",
+            Value::Time(_) => "time.Time",
+            Value::Map(_) => "sops.TreeBranch",
+            Value::Seq(_) => "[]interface {}",
+            Value::Comment(_) => "sops.Comment",
+        }
+    }
 }
 
 /// Looks up `key` among the pairs of a mapping (first match, as sops does).

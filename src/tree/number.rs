@@ -129,6 +129,41 @@ pub fn format_float_json(v: f64) -> Option<String> {
     }
 }
 
+/// Go's `strconv.underscoreOK`: in a number literal with an optional sign,
+/// `_` only between digits, or between a base prefix and a digit.
+pub fn underscore_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut saw = b'^';
+    let mut i = 0;
+    if !b.is_empty() && (b[0] == b'-' || b[0] == b'+') {
+        i = 1;
+    }
+    let mut hex = false;
+    if b.len() >= i + 2 && b[i] == b'0' && matches!(b[i + 1] | 0x20, b'b' | b'o' | b'x') {
+        hex = (b[i + 1] | 0x20) == b'x';
+        i += 2;
+        saw = b'0';
+    }
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else {
+            if saw == b'_' {
+                return false;
+            }
+            saw = b'!';
+        }
+        i += 1;
+    }
+    saw != b'_'
+}
+
 /// Go `strconv.ParseFloat(s, 64)` for the forms sops's own files contain:
 /// decimal and exponent notation, `inf`/`infinity`/`nan` in any case with an
 /// optional sign. Returns `None` where Go reports a syntax or range error.
@@ -159,6 +194,16 @@ pub fn parse_float_go(s: &str) -> Option<f64> {
 #[allow(clippy::approx_constant)] // 3.14 is a formatting sample, not pi
 mod tests {
     use super::*;
+
+    #[test]
+    fn underscores_only_between_digits() {
+        for ok in ["1_000", "0x_ff", "-0b_1", "+1_2", "0o7_7", "1_2.3_4", "12"] {
+            assert!(underscore_ok(ok), "{ok}");
+        }
+        for bad in ["_1", "1_", "1__2", "-_1", "1_.5", "1._5", "0x__f"] {
+            assert!(!underscore_ok(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn f_format_matches_go() {

@@ -13,22 +13,19 @@
 //! skip (CI never sets it).
 #![cfg_attr(not(feature = "gcp"), allow(dead_code))]
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use tempfile::TempDir;
 
-use super::run::which;
+use super::pyserver::PyServer;
 
 /// The bearer token children get by default (any non-empty one is valid;
 /// the server rejects those starting with `invalid`).
 pub(crate) const TOKEN: &str = "rsops-test-token";
 
 pub(crate) struct GcpKms {
-    child: Child,
+    _server: PyServer,
     /// The throwaway CA the gRPC listener's certificate chains to.
     pub(crate) ca: PathBuf,
     pub(crate) proxy_port: u16,
@@ -43,61 +40,28 @@ impl GcpKms {
     /// `RSOPS_SKIP_GCP_TESTS=1` and it cannot start.
     pub(crate) fn start(keys: &[&str]) -> Option<GcpKms> {
         let dir = tempfile::Builder::new().prefix("rsops-gcpkms-").tempdir().expect("gcpkms temp dir");
-        let script = super::repo_root().join("tests").join("servers").join("gcpkms.py");
-        let mut cmd = Command::new(which("python3").unwrap_or_else(|| PathBuf::from("python3")));
-        cmd.arg(&script).arg(dir.path());
+        let mut args = vec![dir.path().as_os_str().to_owned()];
         for k in keys {
-            cmd.args(["--key", k]);
+            args.extend(["--key".into(), (*k).into()]);
         }
-        // From scratch: nothing of the developer's Google setup, a private HOME.
-        let mut child = cmd
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start python3 {}: {e}", script.display()));
-        let stdout = child.stdout.take().expect("stdout pipe");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        if line.trim().is_empty() {
-            let _ = child.kill();
-            let _ = child.wait();
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut e, &mut err);
-            }
-            if std::env::var("RSOPS_SKIP_GCP_TESTS").as_deref() == Ok("1") {
+        let server = match PyServer::start("gcpkms.py", &args, dir.path(), false) {
+            Ok(server) => server,
+            Err(_) if std::env::var("RSOPS_SKIP_GCP_TESTS").as_deref() == Ok("1") => {
                 eprintln!("note: the GCP KMS test server did not start; GCP tests skipped (RSOPS_SKIP_GCP_TESTS=1)");
                 return None;
             }
-            panic!(
+            Err(err) => panic!(
                 "the GCP KMS tests need tests/servers/gcpkms.py to start: install its packages with \
                  `python3 -m pip install grpcio google-cloud-kms cryptography` (see .ci/run), \
                  or set RSOPS_SKIP_GCP_TESTS=1 to skip these tests. Its stderr: {err}"
-            );
-        }
-        // The ready line is flat JSON of strings and numbers.
-        let field = |name: &str| -> String {
-            let at = line.find(&format!("\"{name}\": ")).unwrap_or_else(|| panic!("ready line lacks {name}: {line}"));
-            let rest = &line[at + name.len() + 4..];
-            let end = rest.find([',', '}']).expect("field end");
-            rest[..end].trim().trim_matches('"').to_owned()
+            ),
         };
-        let port = |name: &str| field(name).parse::<u16>().unwrap_or_else(|_| panic!("bad {name} in {line}"));
         Some(GcpKms {
-            ca: PathBuf::from(field("ca")),
-            proxy_port: port("proxy_port"),
-            rest_port: port("rest_port"),
-            service_account: PathBuf::from(field("service_account")),
-            child,
+            ca: PathBuf::from(server.field("ca")),
+            proxy_port: server.port("proxy_port"),
+            rest_port: server.port("rest_port"),
+            service_account: PathBuf::from(server.field("service_account")),
+            _server: server,
             _dir: dir,
         })
     }
@@ -147,12 +111,5 @@ impl GcpKms {
                 (get("via"), get("method"), get("name"), get("bearer"))
             })
             .collect()
-    }
-}
-
-impl Drop for GcpKms {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -11,7 +11,7 @@
 //! ended, and `file.rs` raises the error at the point Go would.
 
 use super::b64;
-use super::gotext::quote;
+use crate::gotext::quote;
 
 const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const END: &str = "-----END AGE ENCRYPTED FILE-----";

@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 
 use super::armor::{Decoded, End};
 use super::b64;
-use super::gotext::quote;
+use crate::gotext::quote;
 
 const INTRO: &[u8] = b"age-encryption.org/v1\n";
 const FOOTER_PREFIX: &[u8] = b"---";

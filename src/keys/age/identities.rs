@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use zeroize::Zeroizing;
 
-use super::gotext::{errno_text, join_clean, quote};
+use crate::gotext::{errno_text, join_clean, quote};
 use super::prompt::Prompt;
 use super::{bech32, command};
 
@@ -602,7 +602,7 @@ pub(super) fn unlock_identity_file(location: &str, contents: &[u8], ask: &Prompt
 }
 
 fn run_key_cmd(line: &str, recipient: &str, path: Option<&OsString>) -> Result<Source, String> {
-    let args = command::split(line)
+    let args = crate::gotext::shlex_split(line)
         .map_err(|e| format!("failed to parse command {line} from {ENV_KEY_CMD}: {e}"))?;
     let output = command::run(&args, recipient, path.map(OsString::as_os_str))
         .map_err(|e| format!("failed to execute command {line} from {ENV_KEY_CMD}: {e}"))?;

@@ -9,7 +9,7 @@
 
 use age_core::secrecy::{ExposeSecret as _, SecretString};
 
-use super::gotext::errno_text;
+use crate::gotext::errno_text;
 
 /// Asks for a secret; the argument is the prompt text. `Err` holds the
 /// reason in sops's words, e.g. `standard input is not a terminal, and

@@ -9,7 +9,7 @@ use age_core::format::{FileKey, Stanza};
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
-use super::gotext::quote;
+use crate::gotext::quote;
 use super::prompt::Prompt;
 
 /// The stanza tag of an SSH public key line (`ssh-ed25519 AAAA…`).

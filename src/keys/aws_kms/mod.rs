@@ -27,6 +27,7 @@ use regex::Regex;
 use zeroize::Zeroizing;
 
 use super::KeyRef;
+use crate::gotext;
 
 /// Whether this build can use AWS KMS keys (`--version` lists it).
 pub const BUILT_IN: bool = cfg!(feature = "aws");
@@ -154,20 +155,9 @@ impl AwsKmsSource {
         use base64::Engine as _;
         let blob = base64::engine::general_purpose::STANDARD
             .decode(enc)
-            .map_err(|e| AwsKmsError(format!("error base64-decoding encrypted data key: {}", go_base64_error(&e))))?;
+            .map_err(|e| AwsKmsError(format!("error base64-decoding encrypted data key: {}", gotext::base64_error(&e))))?;
         self.client.decrypt(key, blob).map_err(AwsKmsError)
     }
-}
-
-/// Go's `CorruptInputError` text for a bad `enc` (the offset is the first
-/// bad byte; for a cut-off input, its length, near where Go stops).
-fn go_base64_error(e: &base64::DecodeError) -> String {
-    let at = match e {
-        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => *at,
-        base64::DecodeError::InvalidLength(len) => *len,
-        base64::DecodeError::InvalidPadding => 0,
-    };
-    format!("illegal base64 data at input byte {at}")
 }
 
 #[cfg(test)]

@@ -19,13 +19,14 @@
 #[cfg_attr(not(feature = "gcp"), path = "disabled.rs")]
 mod client;
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::sync::OnceLock;
 
 use regex::Regex;
 use zeroize::Zeroizing;
 
 use crate::context::Env;
+use crate::gotext;
 
 /// Whether this build can use GCP Cloud KMS keys (`--version` lists it).
 pub const BUILT_IN: bool = cfg!(feature = "gcp");
@@ -55,30 +56,9 @@ pub fn is_resource_id(id: &str) -> bool {
 
 /// sops's error for an id that is not a `CryptoKey` name.
 fn invalid_id(id: &str) -> GcpKmsError {
-    GcpKmsError(format!("{CANNOT_CREATE}no valid resource ID found in {}", go_quote(id)))
+    GcpKmsError(format!("{CANNOT_CREATE}no valid resource ID found in {}", gotext::quote(id)))
 }
 
-/// Go's `%q` for the ids in messages: quotes, `\"`, `\\`, control
-/// characters escaped.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 /// A failure of the GCP KMS backend; `Display` is sops's text, then the
 /// service's reason. Holds no secret: resource ids, paths and the answer.
@@ -156,19 +136,9 @@ impl GcpKmsSource {
         self.client.prepare().map_err(|f| f.describe("decrypt"))?;
         let blob = base64::engine::general_purpose::STANDARD
             .decode(enc)
-            .map_err(|e| GcpKmsError(go_base64_error(&e)))?;
+            .map_err(|e| GcpKmsError(gotext::base64_error(&e)))?;
         self.client.decrypt(resource_id, blob).map_err(|f| f.describe("decrypt"))
     }
-}
-
-/// Go's `CorruptInputError` text for a bad `enc`.
-fn go_base64_error(e: &base64::DecodeError) -> String {
-    let at = match e {
-        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => *at,
-        base64::DecodeError::InvalidLength(len) => *len,
-        base64::DecodeError::InvalidPadding => 0,
-    };
-    format!("illegal base64 data at input byte {at}")
 }
 
 #[cfg(test)]
@@ -226,8 +196,8 @@ mod tests {
     }
 
     #[test]
-    fn quoting_is_go_like() {
-        assert_eq!(go_quote("a\tb\u{1}"), "\"a\\tb\\x01\"");
-        assert_eq!(go_quote("é"), "\"é\"");
+    fn invalid_id_quotes_like_go() {
+        let err = invalid_id("a\tb\u{7}é");
+        assert!(err.0.ends_with("no valid resource ID found in \"a\\tb\\aé\""), "{}", err.0);
     }
 }

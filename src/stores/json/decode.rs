@@ -12,7 +12,7 @@
 //! Values come out as sops 3.11 types them: every number is a float64
 //! ([`Value::Float`]), strings are valid UTF-8 (Go replaces bad bytes).
 
-use super::go::{find_byte, has_byte, has_less, invalid_char, is_space, push_lossy};
+use super::go::{find_byte, has_byte, has_less, invalid_char, is_space, push_lossy, scan_number};
 use crate::tree::number::format_float_g;
 use crate::tree::{Item, Value};
 
@@ -215,49 +215,12 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn digits(&mut self) {
-        while self.buf.get(self.pos).is_some_and(u8::is_ascii_digit) {
-            self.pos += 1;
-        }
-    }
-
-    /// At least one digit, else the scanner's error for this position.
-    fn required_digit(&mut self, context: &str) -> Result<(), Fail> {
-        match self.buf.get(self.pos) {
-            None => Err(Fail::Msg(UNEXPECTED_EOF.to_owned())),
-            Some(b) if b.is_ascii_digit() => Ok(()),
-            Some(&b) => Err(Fail::Msg(invalid_char(b, context))),
-        }
-    }
-
-    /// JSON number grammar as Go's scanner applies it; the literal ends at
-    /// the first byte that cannot continue it (`01` is `0`, then `1` is the
-    /// next token). 3.11 converts every number with `ParseFloat` (§8.2.1).
+    /// A JSON number (`go::scan_number`). 3.11 converts every number with
+    /// `ParseFloat` (§8.2.1).
     fn number(&mut self) -> Result<Value, Fail> {
         let start = self.pos;
-        if self.buf[self.pos] == b'-' {
-            self.pos += 1;
-            self.required_digit(" in numeric literal")?;
-        }
-        if self.buf[self.pos] == b'0' {
-            self.pos += 1;
-        } else {
-            self.digits();
-        }
-        if self.buf.get(self.pos) == Some(&b'.') {
-            self.pos += 1;
-            self.required_digit(" after decimal point in numeric literal")?;
-            self.digits();
-        }
-        if matches!(self.buf.get(self.pos), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.buf.get(self.pos), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            self.required_digit(" in exponent of numeric literal")?;
-            self.digits();
-        }
-        // The grammar above only admits ASCII, so this cannot fail.
+        self.pos = scan_number(self.buf, start).map_err(|e| Fail::Msg(e.unwrap_or_else(|| UNEXPECTED_EOF.to_owned())))?;
+        // The number grammar only admits ASCII, so this cannot fail.
         let literal = std::str::from_utf8(&self.buf[start..self.pos]).unwrap_or_default();
         // Rust's parser is correctly rounded like Go's `ParseFloat`, and
         // like Go it flushes underflow to zero without error.

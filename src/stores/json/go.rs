@@ -10,6 +10,49 @@ pub(super) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// Where the JSON number starting at `start` ends, by the grammar Go's
+/// scanner applies: the literal ends at the first byte that cannot continue
+/// it (`01` is `0`, then `1` is the next token). A digit that must come but
+/// does not is `Err(Some(message))` for another byte, `Err(None)` at the
+/// end of the input (the callers word that differently).
+pub(super) fn scan_number(buf: &[u8], start: usize) -> Result<usize, Option<String>> {
+    let digits = |mut pos: usize| {
+        while buf.get(pos).is_some_and(u8::is_ascii_digit) {
+            pos += 1;
+        }
+        pos
+    };
+    let required_digit = |pos: usize, context: &str| match buf.get(pos) {
+        None => Err(None),
+        Some(b) if b.is_ascii_digit() => Ok(()),
+        Some(&b) => Err(Some(invalid_char(b, context))),
+    };
+    let mut pos = start;
+    if buf.get(pos) == Some(&b'-') {
+        pos += 1;
+        required_digit(pos, " in numeric literal")?;
+    }
+    if buf.get(pos) == Some(&b'0') {
+        pos += 1;
+    } else {
+        pos = digits(pos);
+    }
+    if buf.get(pos) == Some(&b'.') {
+        pos += 1;
+        required_digit(pos, " after decimal point in numeric literal")?;
+        pos = digits(pos);
+    }
+    if matches!(buf.get(pos), Some(b'e' | b'E')) {
+        pos += 1;
+        if matches!(buf.get(pos), Some(b'+' | b'-')) {
+            pos += 1;
+        }
+        required_digit(pos, " in exponent of numeric literal")?;
+        pos = digits(pos);
+    }
+    Ok(pos)
+}
+
 /// A syntax error as Go's scanner words it: `invalid character 'x' <context>`.
 /// `context` is empty or starts with a space, as in Go.
 pub(super) fn invalid_char(c: u8, context: &str) -> String {
@@ -123,6 +166,21 @@ pub(super) fn has_byte(word: u64, b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_end_where_go_scanner_stops() {
+        let end = |s: &str| scan_number(s.as_bytes(), 0);
+        assert_eq!(end("0"), Ok(1));
+        assert_eq!(end("01"), Ok(1));
+        assert_eq!(end("-12.5e+3,"), Ok(8));
+        assert_eq!(end("7E2]"), Ok(3));
+        assert_eq!(end("1.x"), Err(Some("invalid character 'x' after decimal point in numeric literal".to_owned())));
+        assert_eq!(end("-a"), Err(Some("invalid character 'a' in numeric literal".to_owned())));
+        assert_eq!(end("1e}"), Err(Some("invalid character '}' in exponent of numeric literal".to_owned())));
+        assert_eq!(end("-"), Err(None));
+        assert_eq!(end("2.5e"), Err(None));
+        assert_eq!(scan_number(b"[10]", 1), Ok(3));
+    }
 
     #[test]
     fn word_tests_are_exact() {

@@ -9,7 +9,7 @@
 //! that scanner: a pushdown automaton reporting the first bad byte.
 
 use super::decode::{find_string_stop, MAX_DEPTH};
-use super::go::{invalid_char, is_space};
+use super::go::{invalid_char, is_space, scan_number};
 
 const UNEXPECTED_END: &str = "unexpected end of JSON input";
 
@@ -91,44 +91,8 @@ impl Scanner<'_> {
         }
     }
 
-    fn digits(&mut self) {
-        while self.buf.get(self.pos).is_some_and(u8::is_ascii_digit) {
-            self.pos += 1;
-        }
-    }
-
-    fn required_digit(&mut self, context: &str) -> Result<(), String> {
-        let b = self.at()?;
-        if b.is_ascii_digit() {
-            Ok(())
-        } else {
-            Err(invalid_char(b, context))
-        }
-    }
-
     fn number(&mut self) -> Result<(), String> {
-        if self.buf[self.pos] == b'-' {
-            self.pos += 1;
-            self.required_digit(" in numeric literal")?;
-        }
-        if self.buf[self.pos] == b'0' {
-            self.pos += 1;
-        } else {
-            self.digits();
-        }
-        if self.buf.get(self.pos) == Some(&b'.') {
-            self.pos += 1;
-            self.required_digit(" after decimal point in numeric literal")?;
-            self.digits();
-        }
-        if matches!(self.buf.get(self.pos), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.buf.get(self.pos), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            self.required_digit(" in exponent of numeric literal")?;
-            self.digits();
-        }
+        self.pos = scan_number(self.buf, self.pos).map_err(|e| e.unwrap_or_else(|| UNEXPECTED_END.to_owned()))?;
         Ok(())
     }
 

@@ -8,11 +8,11 @@
 //! its tree from these node comments.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
 use super::parser::{Event, EventKind, Parser};
 use super::resolve::{self, short_tag, Resolved, MAP_TAG, MERGE_TAG, NULL_TAG, SEQ_TAG, STR_TAG};
 use super::scanner::ScalarStyle;
+use crate::gotext;
 
 pub(super) type NodeId = usize;
 
@@ -330,36 +330,6 @@ fn allowed_alias_ratio(decode_count: u64) -> f64 {
     }
 }
 
-/// Go's `%#v` of a string.
-pub(super) fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\x7f' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control() => {
-                if (c as u32) <= 0xffff {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                } else {
-                    let _ = write!(out, "\\U{:08x}", c as u32);
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 impl Decoder<'_> {
     fn terror(&mut self, id: NodeId, tag: &str, out: Target) {
@@ -663,7 +633,7 @@ fn mapping_duplicates(nodes: &[Node], content: &[NodeId]) -> Vec<String> {
                 out.push(format!(
                     "line {}: mapping key {} already defined at line {}",
                     nj.line,
-                    go_quote(&nj.value),
+                    gotext::quote(&nj.value),
                     ni.line
                 ));
             }

@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use crate::tree::number;
+
 pub(super) const STR_TAG: &str = "!!str";
 pub(super) const NULL_TAG: &str = "!!null";
 pub(super) const BOOL_TAG: &str = "!!bool";
@@ -212,48 +214,13 @@ pub(super) fn go_parse_int(s: &str) -> Option<i64> {
     }
 }
 
-/// Go's rule for `_` in number literals: only between digits (or after a
-/// base prefix).
-fn underscore_ok(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut saw = b'^';
-    let mut i = 0;
-    if !b.is_empty() && (b[0] == b'-' || b[0] == b'+') {
-        i = 1;
-    }
-    let mut hex = false;
-    if b.len() >= i + 2 && b[i] == b'0' && matches!(b[i + 1] | 0x20, b'b' | b'o' | b'x') {
-        hex = (b[i + 1] | 0x20) == b'x';
-        i += 2;
-        saw = b'0';
-    }
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
-            saw = b'0';
-        } else if c == b'_' {
-            if saw != b'0' {
-                return false;
-            }
-            saw = b'_';
-        } else {
-            if saw == b'_' {
-                return false;
-            }
-            saw = b'!';
-        }
-        i += 1;
-    }
-    saw != b'_'
-}
-
 /// Go `strconv.ParseFloat(s, 64)` restricted to decimal notation, which is
 /// all YAML resolution can reach (hex floats and `inf` words never get here).
 /// `None` for a syntax or range error.
 pub(super) fn go_parse_float(s: &str) -> Option<f64> {
     let cleaned: String;
     let s = if s.contains('_') {
-        if !underscore_ok(s) {
+        if !number::underscore_ok(s) {
             return None;
         }
         cleaned = s.chars().filter(|&c| c != '_').collect();
