@@ -11,10 +11,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::util::gcp::{GcpKms, TOKEN};
-use crate::util::run::{Output, Sandbox};
-use crate::util::{self, run::rsops_bin};
+use crate::util::kms::{both, plain_sandbox, KmsBox, PLAIN};
+use crate::util::run::{rsops_bin, Output, Sandbox};
+use crate::util;
 
-const PLAIN: &str = "secret: hunter2\nnested:\n    list:\n        - 1\n        - two\n";
 const KEY: &str = "projects/rsops-test/locations/global/keyRings/sops/cryptoKeys/first";
 const OTHER: &str = "projects/rsops-test/locations/europe-west1/keyRings/sops/cryptoKeys/second";
 const UNKNOWN: &str = "projects/rsops-test/locations/global/keyRings/sops/cryptoKeys/missing";
@@ -27,9 +27,25 @@ struct Gcp<'a> {
 
 impl<'a> Gcp<'a> {
     fn new(kms: &'a GcpKms) -> Gcp<'a> {
-        let sb = Sandbox::new();
-        std::fs::write(sb.work().join("plain.yaml"), PLAIN).expect("write plain");
-        Gcp { kms, sb }
+        Gcp { kms, sb: plain_sandbox() }
+    }
+
+    /// An age identity file (the repo's test key 1) and its recipient.
+    fn age_key(&self) -> (PathBuf, String) {
+        let path = self.sb.identity(&["key1.txt".to_owned()]);
+        let text = std::fs::read_to_string(&path).expect("read key1");
+        let recipient = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# public key: "))
+            .expect("public key line")
+            .to_owned();
+        (path, recipient)
+    }
+}
+
+impl KmsBox for Gcp<'_> {
+    fn sandbox(&self) -> &Sandbox {
+        &self.sb
     }
 
     /// Runs `program` with the server's environment, then `extra`
@@ -48,47 +64,6 @@ impl<'a> Gcp<'a> {
         }
         cmd.run()
     }
-
-    /// Encrypts `plain.yaml` with `program` and writes it to `name`.
-    fn encrypt(&self, program: &Path, flags: &[&str], extra: &[(&str, &str)], name: &str) -> String {
-        let mut args = vec!["encrypt"];
-        args.extend_from_slice(flags);
-        args.push("plain.yaml");
-        let out = self.run(program, &args, extra).success();
-        assert!(out.stderr.is_empty(), "encrypt printed: {}", out.stderr);
-        std::fs::write(self.sb.work().join(name), &out.stdout).expect("write enc");
-        out.stdout_text()
-    }
-
-    fn decrypt(&self, program: &Path, name: &str, extra: &[(&str, &str)]) -> Output {
-        self.run(program, &["decrypt", name], extra)
-    }
-
-    fn assert_decrypts(&self, program: &Path, name: &str, extra: &[(&str, &str)]) {
-        let out = self.decrypt(program, name, extra).success();
-        assert_eq!(out.stdout_text(), PLAIN, "{} decrypt of {name}", out.shown);
-    }
-
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.sb.work().join(name), text).expect("write");
-    }
-
-    /// An age identity file (the repo's test key 1) and its recipient.
-    fn age_key(&self) -> (PathBuf, String) {
-        let path = self.sb.identity(&["key1.txt".to_owned()]);
-        let text = std::fs::read_to_string(&path).expect("read key1");
-        let recipient = text
-            .lines()
-            .find_map(|l| l.strip_prefix("# public key: "))
-            .expect("public key line")
-            .to_owned();
-        (path, recipient)
-    }
-}
-
-fn both() -> Option<Vec<PathBuf>> {
-    let sops = util::reference_sops()?;
-    Some(vec![rsops_bin(), sops])
 }
 
 /// The `enc` of the first entry, decoded: the server's ciphertext format
@@ -431,4 +406,41 @@ fn gcp_kms_feature_off_says_so() {
     let out = gcp.run(&rsops_bin(), &["encrypt", "--gcp-kms", KEY, "plain.yaml"], &[]);
     assert_eq!(out.code, Some(1), "{out}");
     assert!(out.stderr.contains("rsops was built without the `gcp` feature"), "{out}");
+}
+
+/// An endpoint that accepts and never answers: after a few seconds rsops
+/// says on stderr what it waits for (whatever stderr is, here a pipe), then
+/// fails as a failed call once the connection drops. rsops only: sops's
+/// gRPC client goes through the test proxy, not `SOPS_GCP_KMS_ENDPOINT`.
+#[cfg(feature = "gcp")]
+#[test]
+fn gcp_kms_slow_endpoint_prints_waiting() {
+    use crate::util::moto::SilentServer;
+    let silent = SilentServer::start(std::time::Duration::from_secs(6));
+    let sb = plain_sandbox();
+    let guards = [
+        ("SOPS_GCP_KMS_ENDPOINT", silent.url.as_str()),
+        ("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN),
+        ("NO_PROXY", "127.0.0.1,localhost"),
+        ("no_proxy", "127.0.0.1,localhost"),
+        ("GCE_METADATA_HOST", "127.0.0.1:9"),
+        ("NO_GCE_CHECK", "True"),
+        ("CLOUDSDK_CONFIG", ""),
+    ];
+    let mut cmd = sb.command(&rsops_bin()).args(["encrypt", "--gcp-kms", KEY, "plain.yaml"]);
+    for (k, v) in guards {
+        cmd = cmd.env(k, v);
+    }
+    let out = cmd.run();
+    assert!(!out.timed_out && out.stdout.is_empty(), "{out}");
+    assert!(out.stderr.starts_with(&format!("waiting for GCP KMS: Encrypt with {KEY}…\n")), "{out}");
+    assert_eq!(out.stderr.matches("waiting for").count(), 1, "{out}");
+    assert!(
+        flat(&out).contains(&format!(
+            "Could not generate data key: [failed to encrypt new data key with master key \"{KEY}\": \
+             failed to encrypt sops data key with GCP KMS key: "
+        )),
+        "{out}"
+    );
+    assert_eq!(out.code, Some(1), "{out}");
 }

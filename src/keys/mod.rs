@@ -9,6 +9,8 @@
 pub mod age;
 pub mod aws_kms;
 pub mod azure_kv;
+#[cfg(any(feature = "aws", feature = "gcp", feature = "azure", feature = "keyservice", feature = "vault"))]
+pub(crate) mod blocking;
 pub mod gcp_kms;
 pub mod pgp;
 pub mod recover;

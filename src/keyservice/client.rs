@@ -1,6 +1,9 @@
 //! The gRPC client of a remote key service (feature `keyservice`): one
-//! current-thread tokio runtime, made on the first remote call, and one
-//! connection per target, dialled as sops's client dials it (cli.md §3.9).
+//! connection per target, dialled as sops's client dials it (cli.md §3.9),
+//! on the process's one runtime (`keys::blocking`, started by the first
+//! remote call), which prints `waiting for key service <uri>: <method>…`
+//! when a call takes long (sops's client would hang silently: it sets no
+//! deadline, and neither does this one).
 //!
 //! Errors read as grpc-go prints them, because they end up in sops's
 //! failure report and in `Could not generate data key: […]`:
@@ -31,18 +34,15 @@ use crate::keys::{KeyRef, MasterKey};
 const DEFAULT_PORT: &str = "443";
 
 pub(super) struct Client {
-    rt: tokio::runtime::Runtime,
     channels: RefCell<HashMap<Target, Channel>>,
 }
 
 impl Client {
+    /// Infallible now that the runtime is the process's; kept a `Result`
+    /// for the caller's `OnceCell<Result<…>>`.
+    #[allow(clippy::unnecessary_wraps)]
     pub(super) fn new() -> Result<Client, String> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(|e| format!("could not start the key service client: {e}"))?;
-        Ok(Client { rt, channels: RefCell::default() })
+        Ok(Client { channels: RefCell::default() })
     }
 
     pub(super) fn encrypt(&self, target: &Target, key: &KeyRef, data: &[u8]) -> Result<String, String> {
@@ -57,32 +57,46 @@ impl Client {
         Ok(Zeroizing::new(std::mem::take(&mut resp.plaintext)))
     }
 
+    /// One unary call, dialling `target` first if no channel is open to it.
+    /// A failed dial is not remembered: the next key tries again, as gRPC
+    /// reconnects. Dial and call are one wait, so one notice at the most.
     fn call<Req, Resp>(&self, target: &Target, path: &'static str, req: Req) -> Result<Resp, String>
     where
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        let channel = self.channel(target)?;
-        self.rt.block_on(async move {
-            let mut grpc = tonic::client::Grpc::new(channel);
-            grpc.ready().await.map_err(|e| status_text(&tonic::Status::unavailable(e.to_string())))?;
-            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
-            grpc.unary(tonic::Request::new(req), PathAndQuery::from_static(path), codec)
-                .await
-                .map(tonic::Response::into_inner)
-                .map_err(|s| status_text(&s))
-        })
+        let open = self.channels.borrow().get(target).cloned();
+        let method = path.rsplit('/').next().unwrap_or(path);
+        let what = format!("key service {}: {method}", uri_of(target));
+        let (channel, result) = crate::keys::blocking::block_on(&what, async move {
+            let channel = match open {
+                Some(c) => c,
+                None => connect(target.clone()).await?,
+            };
+            let mut grpc = tonic::client::Grpc::new(channel.clone());
+            let result = async {
+                grpc.ready().await.map_err(|e| status_text(&tonic::Status::unavailable(e.to_string())))?;
+                let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+                grpc.unary(tonic::Request::new(req), PathAndQuery::from_static(path), codec)
+                    .await
+                    .map(tonic::Response::into_inner)
+                    .map_err(|s| status_text(&s))
+            }
+            .await;
+            Ok::<_, String>((channel, result))
+        })??;
+        self.channels.borrow_mut().insert(target.clone(), channel);
+        result
     }
+}
 
-    /// The channel to `target`, dialled on first use. A failed dial is
-    /// not remembered: the next key tries again, as gRPC reconnects.
-    fn channel(&self, target: &Target) -> Result<Channel, String> {
-        if let Some(c) = self.channels.borrow().get(target) {
-            return Ok(c.clone());
-        }
-        let channel = self.rt.block_on(connect(target.clone()))?;
-        self.channels.borrow_mut().insert(target.clone(), channel.clone());
-        Ok(channel)
+/// The URI a target was read from, in its normal form (what the notice
+/// names; the `Remote`'s own text is not passed down to the client).
+fn uri_of(target: &Target) -> String {
+    match target {
+        Target::Unix { path, authority } if path.starts_with('/') => format!("unix://{authority}{path}"),
+        Target::Unix { path, .. } => format!("unix:{path}"),
+        Target::Net { network, host } => format!("{network}://{host}"),
     }
 }
 

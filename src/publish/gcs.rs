@@ -57,7 +57,10 @@ pub(super) fn put(bucket: &str, object: &str, bytes: &[u8], ctx: &Context) -> Re
     if let Some(t) = &token {
         req = req.set("Authorization", &format!("Bearer {}", t.as_str()));
     }
-    match req.send_bytes(&body) {
+    let waiting = crate::keys::blocking::Waiting::start(format!("GCS: upload to {bucket}/{object}"));
+    let sent = req.send_bytes(&body);
+    drop(waiting);
+    match sent {
         Ok(_) => Ok(()),
         Err(ureq::Error::Status(code, resp)) => {
             let text = resp.into_string().unwrap_or_default();
@@ -72,17 +75,13 @@ pub(super) fn put(_bucket: &str, _object: &str, _bytes: &[u8], _ctx: &Context) -
     Err(Error::Unsupported("this build of rsops lacks GCS support for publish (cargo feature `gcp`)".to_owned()))
 }
 
-/// An access token from the GCP credentials, fetched on a short-lived
+/// An access token from the GCP credentials, fetched on the process's
 /// runtime (some credential types refresh over the network).
 #[cfg(feature = "gcp")]
 fn bearer(ctx: &Context) -> Result<zeroize::Zeroizing<String>, Error> {
     use google_cloud_auth::credentials::CacheableResource;
     let fail = |e: String| Error::Generic(format!("dialing: {e}"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(format!("cannot start the runtime for GCS: {e}")))?;
-    runtime.block_on(async {
+    crate::keys::blocking::block_on("GCS: credentials", async {
         let creds = crate::keys::gcp_kms::credentials(&ctx.env).map_err(fail)?;
         let headers = creds.headers(http::Extensions::new()).await.map_err(|e| fail(e.to_string()))?;
         let CacheableResource::New { data, .. } = headers else {
@@ -94,6 +93,7 @@ fn bearer(ctx: &Context) -> Result<zeroize::Zeroizing<String>, Error> {
             .ok_or_else(|| fail("the credentials returned no token".to_owned()))?;
         Ok(zeroize::Zeroizing::new(value.trim_start_matches("Bearer ").to_owned()))
     })
+    .map_err(fail)?
 }
 
 /// A blocking HTTP(S) client: rustls with the system roots (which honour

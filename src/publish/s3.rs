@@ -4,20 +4,19 @@
 //! and endpoint (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL[_S3]`, …),
 //! read by the SDK from the process environment (cli.md §9.2).
 //!
-//! With the `aws` feature: aws-sdk-s3 on a current-thread tokio runtime
-//! built for the upload (`publish` is the only S3 user, so nothing starts
-//! unless a file goes to S3). Without it: an error naming the feature.
+//! With the `aws` feature: aws-sdk-s3 on the process's one runtime
+//! (`keys::blocking`, started by the first async call, so nothing starts
+//! unless a file goes to S3 or a cloud key is used), which prints `waiting
+//! for S3: PutObject <bucket>/<key>…` when the upload takes long. Without
+//! it: an error naming the feature.
 
 #[cfg(feature = "aws")]
 pub(super) fn put(bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), crate::error::Error> {
     use aws_config::BehaviorVersion;
     use aws_sdk_s3::primitives::ByteStream;
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| crate::error::Error::Generic(format!("cannot start the runtime for S3: {e}")))?;
-    runtime.block_on(async {
+    let what = format!("S3: PutObject {bucket}/{key}");
+    crate::keys::blocking::block_on(&what, async {
         let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
         let client = aws_sdk_s3::Client::new(&config);
         client
@@ -30,6 +29,7 @@ pub(super) fn put(bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), crate::
             .map(|_| ())
             .map_err(|e| crate::error::Error::Generic(describe(&e)))
     })
+    .map_err(crate::error::Error::Generic)?
 }
 
 /// The SDK's reason in the shape of aws-sdk-go-v2's `operation error S3:
@@ -55,24 +55,8 @@ fn describe(
                 meta.message().unwrap_or_default()
             )
         }
-        other => format!("operation error S3: PutObject, {}", chain(other)),
+        other => format!("operation error S3: PutObject, {}", crate::keys::blocking::error_chain(other)),
     }
-}
-
-/// An error and its sources, `: `-joined (without the SDK's `Debug` dump).
-#[cfg(feature = "aws")]
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut next = err.source();
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        next = e.source();
-    }
-    out
 }
 
 #[cfg(not(feature = "aws"))]

@@ -15,15 +15,12 @@
 //! `ctx.env` from the process environment, so both agree there; a library
 //! caller with a synthetic `Env` gets the process's for AWS.
 //!
-//! The SDK is async; one current-thread tokio runtime is built on the first
-//! call and reused for the rest of the run. Plaintext returned by KMS is
+//! The SDK is async; its calls run on the process's one runtime
+//! (`keys::blocking`), started by the first call. Plaintext returned by KMS is
 //! copied into a `Zeroizing` buffer; the SDK's own response buffers are out
 //! of our reach (STYLE.md §4).
 
 use std::future::Future;
-use std::io::Write as _;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -36,43 +33,21 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::{hostname, session_name, KmsKey};
+use crate::keys::blocking::error_chain as chain;
 
-/// After this long without an answer, stderr says what rsops waits for
-/// (issue 7 item 8; the SDK's own retries and timeouts still apply). As the
-/// Vault backend, it is printed whatever stderr is: sops prints nothing.
-const WAITING_NOTICE: Duration = Duration::from_secs(3);
-
-pub(super) struct Client {
-    runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
-}
+pub(super) struct Client;
 
 impl Client {
     pub(super) fn new() -> Client {
-        Client { runtime: OnceLock::new() }
+        Client
     }
 
-    /// Runs `fut` on the run's runtime, built on first use.
+    /// Runs `fut` on the process's runtime (`keys::blocking`), which says
+    /// on stderr what it waits for after a few seconds (issue 7 item 8; the
+    /// SDK's own retries and timeouts still apply).
+    #[allow(clippy::unused_self)] // the key source's handle, as the other backends
     fn block_on<T>(&self, what: &str, fut: impl Future<Output = Result<T, String>>) -> Result<T, String> {
-        let runtime = self
-            .runtime
-            .get_or_init(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("cannot start the runtime for AWS KMS: {e}"))
-            })
-            .as_ref()
-            .map_err(Clone::clone)?;
-        runtime.block_on(async {
-            let mut fut = std::pin::pin!(fut);
-            match tokio::time::timeout(WAITING_NOTICE, fut.as_mut()).await {
-                Ok(out) => out,
-                Err(_elapsed) => {
-                    let _ = writeln!(std::io::stderr(), "waiting for AWS KMS: {what}…");
-                    fut.await
-                }
-            }
-        })
+        crate::keys::blocking::block_on(&format!("AWS KMS: {what}"), fut)?
     }
 
     pub(super) fn encrypt(&self, key: KmsKey<'_>, data: &[u8]) -> Result<String, String> {
@@ -164,19 +139,3 @@ where
     }
 }
 
-/// An error and its sources, `: `-joined (`DisplayErrorContext` without the
-/// `Debug` dump it appends, which is noise in sops's report).
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut next = err.source();
-    while let Some(e) = next {
-        let text = e.to_string();
-        // hyper repeats its cause inside its own text; skip exact repeats.
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        next = e.source();
-    }
-    out
-}

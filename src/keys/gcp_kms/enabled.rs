@@ -13,16 +13,15 @@
 //! gcloud's ADC file, the metadata server on GCE). `SOPS_GCP_KMS_ENDPOINT`
 //! and `SOPS_GCP_KMS_UNIVERSE_DOMAIN` (sops 3.13) move the endpoint.
 //!
-//! The client is async; one current-thread tokio runtime, the credentials
-//! and the client are made on the first call and reused for the run.
+//! The client is async; it runs on the process's one runtime
+//! (`keys::blocking`), which prints "waiting for GCP KMS: …" when a call
+//! takes long. The credentials and the client are made on the first call
+//! and reused for the run.
 //! Plaintext returned by KMS is copied into a `Zeroizing` buffer; the
 //! client's own response buffers are out of our reach (STYLE.md §4).
 
-use std::future::Future;
-use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use google_cloud_auth::credentials::{
     external_account, external_account_authorized_user, impersonated, mds, service_account, user_account,
@@ -34,24 +33,15 @@ use zeroize::Zeroizing;
 use super::Failure;
 use crate::context::Env;
 
-/// After this long without an answer, a person at a terminal is told what
-/// rsops waits for (the client's own retries and timeouts still apply).
-const WAITING_NOTICE: Duration = Duration::from_secs(3);
-
 /// Go's text when no credential source applies (cli.md §10.4).
 const NO_DEFAULT_CREDENTIALS: &str = "credentials: could not find default credentials. \
      See https://cloud.google.com/docs/authentication/external/set-up-adc for more information";
 
-/// What the first call builds: the runtime, then the client (or why it
-/// could not be made, which every later key reports again, as sops does).
-struct Ready {
-    runtime: tokio::runtime::Runtime,
-    client: Result<KeyManagementService, String>,
-}
-
 pub(super) struct Client {
     env: Env,
-    ready: OnceLock<Result<Ready, String>>,
+    /// The client the first call builds, or why it could not be made
+    /// (which every later key reports again, as sops does).
+    ready: OnceLock<Result<KeyManagementService, String>>,
 }
 
 impl Client {
@@ -59,22 +49,12 @@ impl Client {
         Client { env, ready: OnceLock::new() }
     }
 
-    /// The runtime and client, made on first use.
-    fn ready(&self) -> Result<(&tokio::runtime::Runtime, &KeyManagementService), Failure> {
-        let ready = self
-            .ready
-            .get_or_init(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("cannot start the runtime for GCP KMS: {e}"))?;
-                let client = runtime.block_on(kms_client(&self.env));
-                Ok(Ready { runtime, client })
-            })
+    /// The client, made on first use.
+    fn ready(&self) -> Result<&KeyManagementService, Failure> {
+        self.ready
+            .get_or_init(|| block_on("credentials", kms_client(&self.env))?)
             .as_ref()
-            .map_err(|e| Failure::Setup(e.clone()))?;
-        let client = ready.client.as_ref().map_err(|e| Failure::Setup(e.clone()))?;
-        Ok((&ready.runtime, client))
+            .map_err(|e| Failure::Setup(e.clone()))
     }
 
     /// Makes the credentials and client now (sops does so before it looks
@@ -84,35 +64,29 @@ impl Client {
     }
 
     pub(super) fn encrypt(&self, id: &str, data: &[u8]) -> Result<Vec<u8>, Failure> {
-        let (runtime, client) = self.ready()?;
+        let client = self.ready()?;
         let call = client.encrypt().set_name(id).set_plaintext(data.to_vec()).send();
-        let out = block_on(runtime, &format!("Encrypt with {id}"), call).map_err(|e| Failure::Call(describe(&e)))?;
+        let out = block_on(&format!("Encrypt with {id}"), call)
+            .map_err(Failure::Setup)?
+            .map_err(|e| Failure::Call(describe(&e)))?;
         Ok(out.ciphertext.to_vec())
     }
 
     pub(super) fn decrypt(&self, id: &str, blob: Vec<u8>) -> Result<Zeroizing<Vec<u8>>, Failure> {
-        let (runtime, client) = self.ready()?;
+        let client = self.ready()?;
         let call = client.decrypt().set_name(id).set_ciphertext(blob).send();
-        let out = block_on(runtime, &format!("Decrypt with {id}"), call).map_err(|e| Failure::Call(describe(&e)))?;
+        let out = block_on(&format!("Decrypt with {id}"), call)
+            .map_err(Failure::Setup)?
+            .map_err(|e| Failure::Call(describe(&e)))?;
         Ok(Zeroizing::new(out.plaintext.to_vec()))
     }
 }
 
-/// Runs `fut` to completion, telling a person at a terminal what rsops
-/// waits for when it takes more than a few seconds.
-fn block_on<T>(runtime: &tokio::runtime::Runtime, what: &str, fut: impl Future<Output = T>) -> T {
-    runtime.block_on(async {
-        let mut fut = std::pin::pin!(fut);
-        match tokio::time::timeout(WAITING_NOTICE, fut.as_mut()).await {
-            Ok(out) => out,
-            Err(_elapsed) => {
-                if std::io::stderr().is_terminal() {
-                    let _ = writeln!(std::io::stderr(), "waiting for GCP KMS: {what}…");
-                }
-                fut.await
-            }
-        }
-    })
+/// Runs `fut` on the process's runtime; after a few seconds stderr says
+/// "waiting for GCP KMS: <what>…" (the client's own retries and timeouts
+/// still apply).
+fn block_on<F: std::future::Future>(what: &str, fut: F) -> Result<F::Output, String> {
+    crate::keys::blocking::block_on(&format!("GCP KMS: {what}"), fut)
 }
 
 /// The KMS client sops would make: its credentials and endpoint.
