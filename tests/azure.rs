@@ -6,13 +6,12 @@
 //! environment and creation rules; failures read as sops's. Every child has
 //! the guards of backends.md §7 (`util::azure::AzureKv::env`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::util::azure::{Auth, AzureKv};
+use crate::util::kms::{both, plain_sandbox, PLAIN};
 use crate::util::run::{Output, Sandbox};
-use crate::util::{self, run::rsops_bin};
-
-const PLAIN: &str = "secret: hunter2\nnested:\n    list:\n        - 1\n        - two\n";
+use crate::util;
 
 /// One sandbox with `plain.yaml`, whose commands talk to `kv`.
 struct Azure<'a> {
@@ -22,9 +21,7 @@ struct Azure<'a> {
 
 impl<'a> Azure<'a> {
     fn new(kv: &'a AzureKv) -> Azure<'a> {
-        let sb = Sandbox::new();
-        std::fs::write(sb.work().join("plain.yaml"), PLAIN).expect("write plain");
-        Azure { kv, sb }
+        Azure { kv, sb: plain_sandbox() }
     }
 
     fn run(&self, program: &Path, args: &[&str], auth: Auth, extra: &[(&str, &str)]) -> Output {
@@ -57,12 +54,6 @@ impl<'a> Azure<'a> {
     fn write(&self, name: &str, text: &str) {
         std::fs::write(self.sb.work().join(name), text).expect("write file");
     }
-}
-
-/// rsops first, then the reference sops.
-fn both() -> Option<Vec<PathBuf>> {
-    let sops = util::reference_sops()?;
-    Some(vec![rsops_bin(), sops])
 }
 
 /// The value of the first `<field>:` line of the `azure_kv` entry.
@@ -276,4 +267,193 @@ fn age_recipient(file: &str) -> String {
         .expect("a public key line")
         .trim()
         .to_owned()
+}
+
+/// `EnvironmentCredential` with a client certificate only (tenant, client
+/// id, `AZURE_CLIENT_CERTIFICATE_PATH`): the token comes from the server's
+/// token endpoint, which verifies the RS256 assertion against the
+/// registered certificate (thumbprint, signature, aud, iss/sub, exp), first
+/// reached as `login.microsoftonline.com`, then through
+/// `AZURE_AUTHORITY_HOST` with the chain sent (`x5c`, leaf checked). sops
+/// cannot be run here: MSAL's instance discovery needs the real authority
+/// (backends.md §4); the file rsops wrote is checked with sops through a
+/// managed identity instead.
+#[test]
+fn azure_kv_with_client_certificate() {
+    let Some(programs) = both() else { return };
+    let kv = AzureKv::start(&["certkey"]);
+    let az = Azure::new(&kv);
+    let rsops = &programs[0];
+    let text = az.encrypt(rsops, &["--azure-kv", &kv.latest_url("certkey")], Auth::Certificate, &[], "cert.yaml");
+    assert_eq!(field(&text, "version"), kv.latest("certkey"));
+    az.assert_decrypts(rsops, "cert.yaml", Auth::Certificate, &[]);
+    let authority = kv.authority_host();
+    let chain: &[(&str, &str)] = &[("AZURE_AUTHORITY_HOST", &authority), ("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "true")];
+    az.assert_decrypts(rsops, "cert.yaml", Auth::Certificate, chain);
+    // A version lookup with the certificate, too.
+    az.encrypt(rsops, &["--azure-kv", &AzureKv::url("certkey")], Auth::Certificate, &[], "cert-latest.yaml");
+    // sops reads what rsops wrote (and the other way round).
+    az.assert_decrypts(&programs[1], "cert.yaml", Auth::ManagedIdentity, &[]);
+    az.encrypt(&programs[1], &["--azure-kv", &kv.latest_url("certkey")], Auth::ManagedIdentity, &[], "by-sops.yaml");
+    az.assert_decrypts(rsops, "by-sops.yaml", Auth::Certificate, &[]);
+}
+
+/// A certificate the token endpoint does not know stops the chain with the
+/// endpoint's reason; an unreadable certificate file makes the credential
+/// unavailable with azidentity's text; a client secret is tried before the
+/// certificate (azidentity's order), so the endpoint then refuses the
+/// secret grant.
+#[test]
+fn azure_kv_client_certificate_failures() {
+    let Some(programs) = both() else { return };
+    let kv = AzureKv::start(&["badcert"]);
+    let az = Azure::new(&kv);
+    let rsops = &programs[0];
+    az.encrypt(&programs[1], &["--azure-kv", &kv.latest_url("badcert")], Auth::ManagedIdentity, &[], "good.yaml");
+    let url = kv.latest_url("badcert");
+    let encrypt = ["encrypt", "--azure-kv", url.as_str(), "plain.yaml"];
+    for (argv, code) in [(&encrypt[..], 1), (&["decrypt", "good.yaml"][..], 128)] {
+        let out = az.run(rsops, argv, Auth::WrongCertificate, &[]);
+        assert_eq!(out.code, Some(code), "{out}");
+        // The decrypt report wraps its lines: compare words.
+        let words = |t: &str| t.split_whitespace().filter(|w| *w != "|").collect::<Vec<_>>().join(" ");
+        for want in [
+            "EnvironmentCredential authentication failed.",
+            "/oauth2/v2.0/token",
+            "RESPONSE 401: 401 Unauthorized",
+            "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered",
+        ] {
+            assert!(words(&out.stderr).contains(want), "{argv:?} lacks {want:?}: {out}");
+        }
+        assert!(out.stdout.is_empty(), "{out}");
+    }
+    let missing: &[(&str, &str)] = &[("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent/client.pem")];
+    let out = az.run(rsops, &["encrypt", "--azure-kv", &url, "plain.yaml"], Auth::Certificate, missing);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains(
+            "EnvironmentCredential: failed to read certificate file \"/nonexistent/client.pem\": open /nonexistent/client.pem: no such file or directory"
+        ),
+        "{out}"
+    );
+    let secret: &[(&str, &str)] = &[("AZURE_CLIENT_SECRET", "not-the-certificate")];
+    let out = az.run(rsops, &encrypt, Auth::Certificate, secret);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stderr.contains("AADSTS7000218"), "the secret was not tried first: {out}");
+}
+
+/// Where sops only validates a creation rule it still loads it, and
+/// loading looks up every Azure key version it lacks: legacy edit of an
+/// existing file, `-r`, `--set`, and `encrypt`/new-file `edit` whose keys
+/// come from flags. The subcommands that read no rule (`rotate`, `set`,
+/// `edit` of an existing file) do not. Compared with sops on one server: a
+/// rule naming an unknown key fails the same way, a known one passes.
+#[test]
+fn azure_kv_rule_versions_are_looked_up_where_sops_does() {
+    let Some(programs) = both() else { return };
+    let kv = AzureKv::start(&["rulever"]);
+    let az = Azure::new(&kv);
+    let recipient = age_recipient("key1.txt");
+    let identity = util::keys_dir().join("key1.txt").to_str().expect("utf-8 path").to_owned();
+    let age: &[(&str, &str)] = &[("SOPS_AGE_KEY_FILE", &identity), ("EDITOR", "true")];
+    az.encrypt(&programs[1], &["--age", &recipient], Auth::ManagedIdentity, age, "file.yaml");
+    let file = std::fs::read(az.sb.work().join("file.yaml")).expect("read file");
+    let rule = |name: &str| format!("creation_rules:\n  - azure_keyvault: {}\n", AzureKv::url(name));
+    let cases: &[(&str, &[&str])] = &[
+        ("legacy edit", &["file.yaml"]),
+        ("legacy -r", &["-r", "file.yaml"]),
+        ("legacy --set", &["--set", "[\"secret\"] \"x\"", "file.yaml"]),
+        ("encrypt with key flags", &["encrypt", "--age", &recipient, "plain.yaml"]),
+        ("edit a new file with key flags", &["edit", "--age", &recipient, "new.yaml"]),
+        ("rotate", &["rotate", "file.yaml"]),
+        ("set", &["set", "file.yaml", "[\"secret\"]", "\"x\""]),
+        ("edit", &["edit", "file.yaml"]),
+    ];
+    let mut failures = Vec::new();
+    let mut failed_lookups = 0;
+    for key in ["nokey", "rulever"] {
+        az.write(".sops.yaml", &rule(key));
+        for (what, argv) in cases {
+            let mut outs = Vec::new();
+            for program in &programs {
+                std::fs::write(az.sb.work().join("file.yaml"), &file).expect("reset file");
+                let _ = std::fs::remove_file(az.sb.work().join("new.yaml"));
+                outs.push(az.run(program, argv, Auth::ManagedIdentity, age));
+            }
+            let (ours, theirs) = (&outs[0], &outs[1]);
+            if theirs.stderr.contains("failed to fetch Azure Key to retrieve key version") {
+                failed_lookups += 1;
+            }
+            // Successful runs differ in random bytes; failures must match.
+            if ours.code != theirs.code || (theirs.code != Some(0) && ours.stderr != theirs.stderr) {
+                failures.push(format!("{key}, {what}:\n  rsops: {ours}\n  sops:  {theirs}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(failed_lookups, 5, "sops looked up the unknown key in the five rule-loading cases only");
+}
+
+/// `groups add --azure-kv` with a URL without a version: the latest is
+/// stored; a key that cannot be looked up is logged as sops's "Failed to
+/// add key" and skipped, and the group is added without it.
+#[test]
+fn azure_kv_groups_add_looks_up_or_skips() {
+    let Some(programs) = both() else { return };
+    let kv = AzureKv::start(&["grpkey"]);
+    let az = Azure::new(&kv);
+    let recipient = age_recipient("key1.txt");
+    let identity = util::keys_dir().join("key1.txt").to_str().expect("utf-8 path").to_owned();
+    let age: &[(&str, &str)] = &[("SOPS_AGE_KEY_FILE", &identity)];
+    az.encrypt(&programs[1], &["--age", &recipient], Auth::ManagedIdentity, age, "file.yaml");
+    let time = regex::Regex::new(r#"time="[^"]*""#).expect("regex");
+    for (key, logged) in [("grpkey", false), ("nokey", true)] {
+        let url = AzureKv::url(key);
+        let argv = ["groups", "add", "--file", "file.yaml", "--azure-kv", &url, "--age", &recipient];
+        let mut outs = Vec::new();
+        for program in &programs {
+            outs.push(az.run(program, &argv, Auth::ManagedIdentity, age));
+        }
+        let (ours, theirs) = (&outs[0], &outs[1]);
+        let (a, b) = (time.replace_all(&ours.stderr, "time=T"), time.replace_all(&theirs.stderr, "time=T"));
+        assert_eq!((ours.code, &a), (theirs.code, &b), "{key}:\n  rsops: {ours}\n  sops:  {theirs}");
+        assert_eq!(b.contains("msg=\"Failed to add key\""), logged, "{theirs}");
+        let text = ours.stdout_text();
+        // The added group holds the key at its latest version, or not at all.
+        let stored = format!("name: {key}\n              version: {}\n", kv.latest("grpkey"));
+        assert_eq!(text.contains(&stored), !logged, "{text}");
+        assert_eq!(theirs.stdout_text().contains(&stored), !logged);
+        assert_eq!(text.contains("azure_kv"), !logged, "{text}");
+    }
+}
+
+/// A vault that accepts and never answers: after a few seconds rsops says
+/// on stderr what it waits for (whatever stderr is, here a pipe), then
+/// fails as a failed call once the connection drops and the retries end.
+/// rsops only, and no vault server: nothing is answered anyway.
+#[cfg(feature = "azure")]
+#[test]
+fn azure_kv_slow_vault_prints_waiting() {
+    use crate::util::moto::SilentServer;
+    let silent = SilentServer::start(std::time::Duration::from_secs(6));
+    let key = format!("{}/keys/k/0123456789abcdef0123456789abcdef", silent.url.replace("http://", "https://"));
+    let sb = plain_sandbox();
+    let out = sb
+        .command(&crate::util::run::rsops_bin())
+        .args(["encrypt", "--azure-kv", &key, "plain.yaml"])
+        .env("AZURE_TOKEN_CREDENTIALS", "AzureCLICredential")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .run();
+    assert!(!out.timed_out && out.stdout.is_empty(), "{out}");
+    assert!(out.stderr.starts_with(&format!("waiting for Azure Key Vault: encrypt with {key}…\n")), "{out}");
+    assert_eq!(out.stderr.matches("waiting for").count(), 1, "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "Could not generate data key: [failed to encrypt new data key with master key \"{key}\": \
+             failed to encrypt sops data key with Azure Key Vault key '{key}': POST {key}/encrypt: "
+        )),
+        "{out}"
+    );
+    assert_eq!(out.code, Some(1), "{out}");
 }

@@ -176,22 +176,60 @@ pub(crate) struct EncryptInputs<'a> {
     pub(crate) legacy: LegacyOnly,
 }
 
-fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Resolved, Error> {
-    let mut warnings = Vec::new();
-    let input = match a.file {
+impl<'a> EncryptInputs<'a> {
+    /// The inputs of the legacy form `sops [flags] FILE` (cli.md §4.1): all
+    /// from the global flags, but `-i` and `--output`, which legacy edit
+    /// does not take.
+    pub(crate) fn legacy(cli: &'a Cli, file: &'a PathBuf, in_place: bool, output: &'a str) -> EncryptInputs<'a> {
+        let g = &cli.global;
+        EncryptInputs {
+            file: Some(file),
+            extra: &cli.extra,
+            in_place,
+            output,
+            filename_override: &g.filename_override,
+            types: &g.types,
+            keys: &g.keys,
+            selection: &g.selection,
+            encryption_context: &g.encryption_context,
+            shamir_threshold: g.shamir_secret_sharing_threshold,
+            legacy: LegacyOnly {
+                indent: g.indent,
+                mac_only_encrypted: g.mac_only_encrypted,
+                unencrypted_comment_regex: g.unencrypted_comment_regex.clone(),
+                encrypted_comment_regex: g.encrypted_comment_regex.clone(),
+            },
+        }
+    }
+}
+
+/// The input file of `encrypt` / `decrypt`, checked as sops does, in its
+/// order: stdin refuses `-i` (and for `encrypt`, which passes
+/// `stdin_override`, needs `--filename-override`); then the positional
+/// warnings, `-i` with `--output`, and a missing file.
+fn checked_input(
+    ctx: &Context,
+    file: Option<&PathBuf>,
+    in_place: bool,
+    output: &str,
+    extra: &[OsString],
+    stdin_override: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Result<Input, Error> {
+    let input = match file {
         None => {
-            if a.in_place {
+            if in_place {
                 return Err(Error::InPlaceWithStdin);
             }
-            if a.filename_override.is_empty() {
+            if stdin_override.is_some_and(str::is_empty) {
                 return Err(Error::StdinNeedsOverride);
             }
             Input::Stdin
         }
         Some(f) => Input::File(absolute(&ctx.cwd, f)),
     };
-    positional_warnings(a.extra, &mut warnings);
-    if a.in_place && !a.output.is_empty() {
+    positional_warnings(extra, warnings);
+    if in_place && !output.is_empty() {
         return Err(Error::OutputAndInPlace);
     }
     if let Input::File(p) = &input {
@@ -199,6 +237,13 @@ fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Re
             return Err(Error::FileNotFound { path: p.display().to_string() });
         }
     }
+    Ok(input)
+}
+
+fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Resolved, Error> {
+    let mut warnings = Vec::new();
+    let stdin_override = Some(a.filename_override);
+    let input = checked_input(ctx, a.file, a.in_place, a.output, a.extra, stdin_override, &mut warnings)?;
     let rule_path = if a.filename_override.is_empty() {
         match &input {
             Input::File(p) => p.clone(),
@@ -209,7 +254,7 @@ fn resolve_encrypt(ctx: &Context, cli: &Cli, a: &EncryptInputs<'_>) -> Result<Re
     };
     let (input_format, output_format) = formats(a.types, &rule_path.to_string_lossy());
     let cfg = load_config(ctx, cli, &mut warnings)?;
-    let settings = new_file_settings(cfg.as_ref(), &rule_path, input_format, a, &mut warnings)?;
+    let settings = new_file_settings(ctx, cfg.as_ref(), &rule_path, input_format, a, &mut warnings)?;
     let output = destination(ctx, &input, a.in_place, a.output);
     let req = EncryptRequest {
         input,
@@ -238,6 +283,7 @@ pub(crate) struct NewFileSettings {
 
 /// Reads only `a`'s key, selection, context, threshold and legacy fields.
 pub(crate) fn new_file_settings(
+    ctx: &Context,
     cfg: Option<&Config>,
     rule_path: &Path,
     input_format: Format,
@@ -249,7 +295,14 @@ pub(crate) fn new_file_settings(
         Some(c) => c.creation_rule(rule_path, &context)?,
         None => None,
     };
-    let key_groups = match flag_keys(a.keys, &context)? {
+    let flags = flag_keys(a.keys, &context);
+    if !matches!(flags, Ok(None)) {
+        // Key flags replace the rule's keys, but sops has loaded the rule
+        // first (getEncryptConfig → loadConfig), looking up its Azure key
+        // versions; without flags they are looked up with the request's.
+        validate_rule(ctx, rule.clone())?;
+    }
+    let key_groups = match flags? {
         Some(keys) => vec![keys],
         None => match &rule {
             Some(r) => r.key_groups.clone(),
@@ -323,24 +376,7 @@ struct DecryptInputs<'a> {
 
 fn resolve_decrypt(ctx: &Context, cli: &Cli, a: &DecryptInputs<'_>) -> Result<Resolved, Error> {
     let mut warnings = Vec::new();
-    let input = match a.file {
-        None => {
-            if a.in_place {
-                return Err(Error::InPlaceWithStdin);
-            }
-            Input::Stdin
-        }
-        Some(f) => Input::File(absolute(&ctx.cwd, f)),
-    };
-    positional_warnings(a.extra, &mut warnings);
-    if a.in_place && !a.output.is_empty() {
-        return Err(Error::OutputAndInPlace);
-    }
-    if let Input::File(p) = &input {
-        if !p.exists() {
-            return Err(Error::FileNotFound { path: p.display().to_string() });
-        }
-    }
+    let input = checked_input(ctx, a.file, a.in_place, a.output, a.extra, None, &mut warnings)?;
     let type_path = if a.filename_override.is_empty() {
         match &input {
             Input::File(p) => p.display().to_string(),
@@ -408,6 +444,22 @@ pub(crate) fn resolve(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
     let mut resolved = resolve_command(cli, ctx)?;
     azure_versions(&mut resolved.request, ctx)?;
     Ok(resolved)
+}
+
+/// sops loads the file's creation rule even where it only validates it
+/// (the legacy form editing an existing file, `-r`, `--set`: sops 3.11
+/// main.go `needsCreationRule`; key flags replacing the rule's keys:
+/// `getEncryptConfig`), and loading a rule looks up the version of
+/// every Azure key it names without one (config.go: `MasterKeysFromURLs`,
+/// `NewMasterKeyWithOptionalVersion`); a failure exits 1 (cli.md §10.5).
+pub(crate) fn validate_rule(ctx: &Context, rule: Option<CreationRule>) -> Result<(), Error> {
+    let Some(mut rule) = rule else { return Ok(()) };
+    let unresolved = |k: &KeyRef| matches!(k, KeyRef::AzureKv { version, .. } if version.is_empty());
+    // No Azure source is made for a rule without such keys (issue 7 item 7).
+    if rule.key_groups.iter().flatten().any(unresolved) {
+        ctx.azure_kv().resolve_versions(rule.key_groups.iter_mut().flatten()).map_err(Error::Generic)?;
+    }
+    Ok(())
 }
 
 /// sops looks up the latest version of every Azure key named without one
@@ -494,25 +546,7 @@ fn resolve_legacy(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
         ));
     }
     if g.encrypt {
-        let inputs = EncryptInputs {
-            file: Some(file),
-            extra: &cli.extra,
-            in_place: g.in_place,
-            output: &g.output,
-            filename_override: &g.filename_override,
-            types: &g.types,
-            keys: &g.keys,
-            selection: &g.selection,
-            encryption_context: &g.encryption_context,
-            shamir_threshold: g.shamir_secret_sharing_threshold,
-            legacy: LegacyOnly {
-                indent: g.indent,
-                mac_only_encrypted: g.mac_only_encrypted,
-                unencrypted_comment_regex: g.unencrypted_comment_regex.clone(),
-                encrypted_comment_regex: g.encrypted_comment_regex.clone(),
-            },
-        };
-        return resolve_encrypt(ctx, cli, &inputs);
+        return resolve_encrypt(ctx, cli, &EncryptInputs::legacy(cli, file, g.in_place, &g.output));
     }
     if g.decrypt {
         let inputs = DecryptInputs {

@@ -60,7 +60,7 @@ pub(crate) fn edit(ctx: &Context, cli: &Cli, a: &EditArgs) -> Result<Resolved, E
             // that sops 3.11 reads only in the legacy form.
             legacy: LegacyOnly::default(),
         };
-        Some(new_file(new_file_settings(cfg.as_ref(), &path, input_format, &inputs, &mut warnings)?))
+        Some(new_file(new_file_settings(ctx, cfg.as_ref(), &path, input_format, &inputs, &mut warnings)?))
     };
     let req = EditRequest {
         path: path.clone(),
@@ -94,7 +94,7 @@ pub(crate) fn legacy_edit(ctx: &Context, cli: &Cli, file: &PathBuf) -> Result<Re
         // new files, which report it below).
         if let Some(c) = &cfg {
             let context = encryption_context(&g.encryption_context, &mut Vec::new()).unwrap_or_default();
-            c.creation_rule(&rule_path, &context)?;
+            super::resolve::validate_rule(ctx, c.creation_rule(&rule_path, &context)?)?;
         }
     }
     let (input_format, output_format) = formats(&g.types, &rule_path.to_string_lossy());
@@ -102,25 +102,8 @@ pub(crate) fn legacy_edit(ctx: &Context, cli: &Cli, file: &PathBuf) -> Result<Re
     let new = if exists {
         None
     } else {
-        let inputs = EncryptInputs {
-            file: Some(file),
-            extra: &cli.extra,
-            in_place: false,
-            output: "",
-            filename_override: &g.filename_override,
-            types: &g.types,
-            keys: &g.keys,
-            selection: &g.selection,
-            encryption_context: &g.encryption_context,
-            shamir_threshold: g.shamir_secret_sharing_threshold,
-            legacy: LegacyOnly {
-                indent: g.indent,
-                mac_only_encrypted: g.mac_only_encrypted,
-                unencrypted_comment_regex: g.unencrypted_comment_regex.clone(),
-                encrypted_comment_regex: g.encrypted_comment_regex.clone(),
-            },
-        };
-        Some(new_file(new_file_settings(cfg.as_ref(), &rule_path, input_format, &inputs, &mut warnings)?))
+        let inputs = EncryptInputs::legacy(cli, file, false, "");
+        Some(new_file(new_file_settings(ctx, cfg.as_ref(), &rule_path, input_format, &inputs, &mut warnings)?))
     };
     let req = EditRequest {
         path: path.clone(),

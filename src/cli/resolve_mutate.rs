@@ -122,7 +122,7 @@ fn resolve_rotate(ctx: &Context, cli: &Cli, a: &RotateInputs<'_>) -> Result<Reso
     let context = encryption_context(a.encryption_context, &mut warnings).unwrap_or_default();
     if a.legacy {
         if let Some(c) = &cfg {
-            c.creation_rule(&type_path, &context)?;
+            super::resolve::validate_rule(ctx, c.creation_rule(&type_path, &context)?)?;
         }
     }
     let (input_format, output_format) = formats(a.types, &type_path.to_string_lossy());
@@ -299,7 +299,7 @@ pub(crate) fn legacy_set(ctx: &Context, cli: &Cli, file: &Path) -> Result<Resolv
     let cfg = load_config(ctx, cli, &mut warnings)?;
     let context = encryption_context(&g.encryption_context, &mut warnings).unwrap_or_default();
     if let Some(c) = &cfg {
-        c.creation_rule(&type_path, &context)?;
+        super::resolve::validate_rule(ctx, c.creation_rule(&type_path, &context)?)?;
     }
     let (input_format, output_format) = formats(&g.types, &type_path.to_string_lossy());
     let decryption_order = recover::parse_order(&g.order.decryption_order)?;
@@ -570,7 +570,13 @@ fn groups_add(ctx: &Context, cli: &Cli, a: &GroupsAddArgs) -> Result<Resolved, E
         }
     }
     for url in &a.azure_kv {
-        match config::azure_key(url) {
+        // A version lookup that fails is skipped the same way (sops's
+        // `azkv.NewMasterKeyFromURL` looks it up while parsing).
+        let resolved = config::azure_key(url).and_then(|mut k| {
+            ctx.azure_kv().resolve_versions(std::iter::once(&mut k)).map_err(Error::Generic)?;
+            Ok(k)
+        });
+        match resolved {
             Ok(k) => keys.push(k),
             Err(e) => skipped(&e),
         }

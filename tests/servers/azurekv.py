@@ -5,7 +5,9 @@ over HTTPS on 127.0.0.1 with a throwaway CA, behind a CONNECT proxy that
 tunnels only `sopstest.vault.azure.net:443` (and `*.vault.azure.net:443`) to
 it, so clients keep default certificate and challenge checks and can never
 reach a real vault. It also serves the App Service managed-identity token
-endpoint (`GET /msi/token`).
+endpoint (`GET /msi/token`) and the Microsoft identity platform's token
+endpoint for a client certificate (`POST /<tenant>/oauth2/v2.0/token`), also
+reached through the proxy as `login.microsoftonline.com:443`.
 
     python3 azurekv.py DIR [--key NAME]...
 
@@ -14,16 +16,29 @@ an RSA-2048 key with two versions (the second is the latest). One JSON line
 on stdout says it is ready:
 
     {"ca": ".../ca.pem", "port": P, "proxy_port": Q, "identity_header": H,
-     "token": T, "keys": {"NAME": ["v1", "v2"]}, "key_versions": "NAME=v1,v2"}
+     "token": T, "keys": {"NAME": ["v1", "v2"]}, "key_versions": "NAME=v1,v2",
+     "tenant": TENANT, "client_id": C, "client_cert": ".../client.pem",
+     "wrong_cert": ".../wrong.pem"}
 
-Bearer tokens accepted: those `GET /msi/token` issued and `T` (for a fake
-`az`). Routes (all `/keys/…` need `api-version` and a bearer token; without
+`client.pem` holds the registered application's RSA key (PKCS#1) and its
+certificate, then the certificate of the CA that signed it; `wrong.pem` a
+self-signed certificate and key that are not registered.
+
+Bearer tokens accepted: those the two token endpoints issued and `T` (for a
+fake `az`). Routes (all `/keys/…` need `api-version` and a bearer token; without
 a token: the 401 challenge of the real service):
 
     GET  /keys/<n>[/][<v>]                 the key (empty version: latest)
     POST /keys/<n>/[<v>]/encrypt|decrypt   RSA-OAEP-256 (RSA-OAEP, RSA1_5 too)
     POST /keys/<n>/create                  a new version (setup)
     GET  /msi/token?resource=R             needs X-IDENTITY-HEADER: H
+    POST /<tenant>/oauth2/v2.0/token       client_credentials grant with a
+                                           client assertion, VERIFIED: RS256
+                                           signature by the certificate that
+                                           `x5t` names (registered for C), the
+                                           `x5c` leaf if sent, aud = this URL,
+                                           iss = sub = client_id = C, nbf/exp,
+                                           scope `<resource>/.default`
 """
 
 import base64
@@ -40,10 +55,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tlskit  # noqa: E402
 
-from cryptography.hazmat.primitives import hashes  # noqa: E402
+import datetime  # noqa: E402
+import hashlib  # noqa: E402
+
+from cryptography import x509  # noqa: E402
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
+from cryptography.x509.oid import NameOID  # noqa: E402
 
 VAULT_HOST = "sopstest.vault.azure.net"
+LOGIN_HOST = "login.microsoftonline.com"
+CLIENT_ID = "5b1b2a2e-6c3f-4d1e-9a7b-0c2d3e4f5a6b"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 NOT_FOUND_HINT = (
     "If you recently deleted this key you may be able to recover it using the correct "
@@ -97,7 +121,95 @@ PADDINGS = {
 }
 
 
-def make_handler(vault, identity_header, port):
+def make_cert(subject, key, issuer=None, issuer_key=None, ca=False):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer or name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(issuer_key or key, hashes.SHA256())
+    )
+
+
+def make_client_certs(directory):
+    """The registered certificate (signed by its own CA) and a wrong one;
+    returns {base64 SHA-1 thumbprint: certificate} of the registered."""
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = make_cert("rsops client CA", ca_key, ca=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = make_cert("rsops test app", key, ca.subject, ca_key)
+    wrong_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    wrong = make_cert("rsops test app", wrong_key)
+    pem = serialization.Encoding.PEM
+    paths = {}
+    for name, k, certs, fmt in (
+        ("client.pem", key, [leaf, ca], serialization.PrivateFormat.TraditionalOpenSSL),
+        ("wrong.pem", wrong_key, [wrong], serialization.PrivateFormat.PKCS8),
+    ):
+        path = os.path.abspath(os.path.join(directory, name))
+        with open(path, "wb") as f:
+            f.write(k.private_bytes(pem, fmt, serialization.NoEncryption()))
+            for c in certs:
+                f.write(c.public_bytes(pem))
+        paths[name] = path
+    thumb = base64.b64encode(hashlib.sha1(leaf.public_bytes(serialization.Encoding.DER)).digest()).decode()
+    return {thumb: leaf}, paths
+
+
+def check_assertion(form, url, certs):
+    """None when the client assertion is valid for `url`, else (code, AADSTS text)."""
+    def field(name):
+        return (form.get(name) or [""])[0]
+    if field("grant_type") != "client_credentials":
+        return "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type."
+    if field("client_assertion_type") != ASSERTION_TYPE:
+        return "invalid_request", "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'."
+    if field("client_id") != CLIENT_ID:
+        return "unauthorized_client", "AADSTS700016: Application with identifier '%s' was not found in the directory." % field("client_id")
+    if not field("scope").endswith("/.default"):
+        return "invalid_scope", "AADSTS1002012: The provided value for scope %s is not valid." % field("scope")
+    try:
+        head, body, sig = field("client_assertion").split(".")
+        header, claims = json.loads(unb64url(head)), json.loads(unb64url(body))
+        signature = unb64url(sig)
+    except (ValueError, TypeError):
+        return "invalid_client", "AADSTS50027: JWT token is invalid or malformed."
+    if header.get("alg") != "RS256" or header.get("typ") != "JWT":
+        return "invalid_client", "AADSTS5002738: Invalid JWT token. 'RS256' signature algorithm expected."
+    cert = certs.get(header.get("x5t", ""))
+    if cert is None:
+        return "invalid_client", (
+            "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered "
+            "on application. [Reason - The key was not found., Thumbprint of key used by client: '%s']" % header.get("x5t")
+        )
+    x5c = header.get("x5c")
+    if x5c is not None and (not x5c or base64.b64decode(x5c[0]) != cert.public_bytes(serialization.Encoding.DER)):
+        return "invalid_client", "AADSTS700027: The x5c leaf is not the certificate that x5t names."
+    try:
+        cert.public_key().verify(signature, (head + "." + body).encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return "invalid_client", "AADSTS700027: Client assertion failed signature validation."
+    if claims.get("aud") != url:
+        return "invalid_client", "AADSTS700212: No matching federated identity record found for presented assertion audience '%s'." % claims.get("aud")
+    if claims.get("iss") != CLIENT_ID or claims.get("sub") != CLIENT_ID:
+        return "invalid_client", "AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter."
+    now = time.time()
+    try:
+        exp, nbf = float(claims["exp"]), float(claims.get("nbf", 0))
+    except (KeyError, ValueError, TypeError):
+        return "invalid_client", "AADSTS700023: Client assertion contains an invalid expiry."
+    if not nbf - 300 <= now < exp or exp - now > 3600:
+        return "invalid_client", "AADSTS700024: Client assertion is not within its valid time range."
+    return None
+
+
+def make_handler(vault, identity_header, port, certs):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -143,6 +255,8 @@ def make_handler(vault, identity_header, port):
             if url.path == "/msi/token":
                 self.body()
                 return self.msi_token(query)
+            if method == "POST" and url.path.endswith("/oauth2/v2.0/token"):
+                return self.client_token(url.path, self.body())
             parts = url.path.split("/")
             if len(parts) < 3 or parts[1] != "keys":
                 self.body()
@@ -192,6 +306,20 @@ def make_handler(vault, identity_header, port):
                 "token_type": "Bearer",
                 "client_id": "00000000-0000-0000-0000-000000000001",
             })
+
+        def client_token(self, path, body):
+            tenant = path.split("/")[1]
+            if tenant != TENANT:
+                return self.reply(400, {"error": "invalid_request", "error_description": "AADSTS90002: Tenant '%s' not found." % tenant})
+            host = self.headers.get("Host", LOGIN_HOST)
+            failure = check_assertion(urllib.parse.parse_qs(body.decode()), "https://%s%s" % (host, path), certs)
+            if failure is not None:
+                code, text = failure
+                return self.reply(401, {"error": code, "error_description": text, "error_codes": [int(text[6:text.index(":")])]})
+            token = secrets.token_urlsafe(24)
+            with vault.lock:
+                vault.tokens.add(token)
+            self.reply(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
 
         def not_found(self, name, version):
             ident = name if not version else "%s/%s" % (name, version)
@@ -254,7 +382,8 @@ def main():
             i += 2
         else:
             sys.exit("unknown argument %r" % args[i])
-    files = tlskit.make_ca(directory, [VAULT_HOST])
+    files = tlskit.make_ca(directory, [VAULT_HOST, LOGIN_HOST])
+    certs, cert_paths = make_client_certs(directory)
     vault = Vault()
     static_token = secrets.token_urlsafe(24)
     vault.tokens.add(static_token)
@@ -265,7 +394,7 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), None)
     port = server.server_address[1]
-    server.RequestHandlerClass = make_handler(vault, identity_header, port)
+    server.RequestHandlerClass = make_handler(vault, identity_header, port, certs)
     context = tlskit.server_context(files)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
@@ -276,6 +405,7 @@ def main():
     proxy = tlskit.ConnectProxy({
         VAULT_HOST + ":443": ("127.0.0.1", port),
         "*.vault.azure.net:443": ("127.0.0.1", port),
+        LOGIN_HOST + ":443": ("127.0.0.1", port),
     })
     proxy_port = proxy.start()
     tlskit.ready(
@@ -287,6 +417,10 @@ def main():
         keys=versions,
         # The same as "k=v1,v2;k2=…", for readers without a JSON parser.
         key_versions=";".join("%s=%s" % (k, ",".join(v)) for k, v in sorted(versions.items())),
+        tenant=TENANT,
+        client_id=CLIENT_ID,
+        client_cert=cert_paths["client.pem"],
+        wrong_cert=cert_paths["wrong.pem"],
     )
     tlskit.serve_until_stopped(watch_stdin=True)
 

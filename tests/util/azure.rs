@@ -1,8 +1,9 @@
 //! The suite's own Azure Key Vault (`tests/servers/azurekv.py`): HTTPS on
 //! 127.0.0.1 with a throwaway CA, reached as `https://sopstest.vault.azure.net`
 //! through its CONNECT proxy, plus the App Service managed-identity token
-//! endpoint. Started per test, stopped when dropped (its stdin closes and
-//! the process is killed by PID).
+//! endpoint and a token endpoint that verifies client-certificate
+//! assertions. Started per test, stopped when dropped (its stdin closes and
+//! the process is killed by PID: `util::pyserver`).
 //!
 //! Every child gets the guards of spec backends.md §7 ([`AzureKv::env`]):
 //! `AZURE_TOKEN_CREDENTIALS` always, with a credential source (managed
@@ -11,15 +12,11 @@
 //! `azd` or `pwsh`. A missing python3 or `cryptography` fails the test.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use tempfile::TempDir;
 
-use super::run::which;
+use super::pyserver::PyServer;
 
 /// The vault host the proxy routes to the server.
 pub(crate) const VAULT: &str = "https://sopstest.vault.azure.net";
@@ -34,17 +31,28 @@ pub(crate) enum Auth {
     FakeAzureCli,
     /// Nothing usable: `AzureCLICredential` pinned and no `az` at all.
     Nothing,
+    /// A service principal with the registered client certificate
+    /// (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_CERTIFICATE_PATH`),
+    /// pinned with `EnvironmentCredential`; the token comes from the
+    /// server's verifying endpoint as `login.microsoftonline.com`.
+    Certificate,
+    /// The same with a certificate the server does not know.
+    WrongCertificate,
 }
 
 pub(crate) struct AzureKv {
-    child: Child,
-    _stdin: ChildStdin,
+    /// Before `dir`: the server stops before its folder goes.
+    _server: PyServer,
     dir: TempDir,
     pub(crate) port: u16,
     pub(crate) proxy_port: u16,
     pub(crate) ca: PathBuf,
     identity_header: String,
     token: String,
+    tenant: String,
+    client_id: String,
+    client_cert: String,
+    wrong_cert: String,
     /// Versions of each key made at start, oldest first (the last is latest).
     pub(crate) versions: HashMap<String, Vec<String>>,
 }
@@ -52,42 +60,16 @@ pub(crate) struct AzureKv {
 impl AzureKv {
     /// Starts the server with the named keys (two versions each).
     pub(crate) fn start(keys: &[&str]) -> AzureKv {
-        let python = which("python3").expect("the Azure Key Vault tests need python3 with `cryptography` (see .ci/run)");
-        let script = super::repo_root().join("tests").join("servers").join("azurekv.py");
         let dir = tempfile::Builder::new().prefix("rsops-azurekv-").tempdir().expect("azurekv temp dir");
-        let mut cmd = Command::new(python);
-        cmd.arg(&script).arg(dir.path().join("tls"));
+        let mut args = vec![dir.path().join("tls").into_os_string()];
         for k in keys {
-            cmd.args(["--key", k]);
+            args.extend(["--key".into(), (*k).into()]);
         }
-        let mut child = cmd
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", script.display()));
-        let stdin = child.stdin.take().expect("server stdin");
-        let stdout = child.stdout.take().expect("server stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+        let server = PyServer::start("azurekv.py", &args, dir.path(), true).unwrap_or_else(|err| {
+            panic!("tests/servers/azurekv.py did not print its ready line (is `cryptography` installed? see .ci/run): {err}")
         });
-        let line = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(l) if !l.trim().is_empty() => l,
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("tests/servers/azurekv.py did not print its ready line (is `cryptography` installed? see .ci/run)");
-            }
-        };
-        let port = json_int(&line, "port");
-        let proxy_port = json_int(&line, "proxy_port");
-        let versions = json_str(&line, "key_versions")
+        let versions = server
+            .field("key_versions")
             .split(';')
             .filter(|e| !e.is_empty())
             .map(|e| {
@@ -96,13 +78,16 @@ impl AzureKv {
             })
             .collect();
         AzureKv {
-            child,
-            _stdin: stdin,
-            port,
-            proxy_port,
-            ca: PathBuf::from(json_str(&line, "ca")),
-            identity_header: json_str(&line, "identity_header"),
-            token: json_str(&line, "token"),
+            port: server.port("port"),
+            proxy_port: server.port("proxy_port"),
+            ca: PathBuf::from(server.field("ca")),
+            identity_header: server.field("identity_header"),
+            token: server.field("token"),
+            tenant: server.field("tenant"),
+            client_id: server.field("client_id"),
+            client_cert: server.field("client_cert"),
+            wrong_cert: server.field("wrong_cert"),
+            _server: server,
             versions,
             dir,
         }
@@ -120,6 +105,11 @@ impl AzureKv {
 
     pub(crate) fn latest(&self, name: &str) -> &str {
         self.versions[name].last().expect("a version")
+    }
+
+    /// `https://127.0.0.1:<port>`: the server as `AZURE_AUTHORITY_HOST`.
+    pub(crate) fn authority_host(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
     }
 
     /// A folder holding only a fake `az` that prints this server's token
@@ -168,17 +158,17 @@ impl AzureKv {
                 path_dirs.push(self.fake_az_dir());
             }
             Auth::Nothing => env.push(("AZURE_TOKEN_CREDENTIALS", "AzureCLICredential".to_owned())),
+            Auth::Certificate | Auth::WrongCertificate => {
+                env.push(("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential".to_owned()));
+                env.push(("AZURE_TENANT_ID", self.tenant.clone()));
+                env.push(("AZURE_CLIENT_ID", self.client_id.clone()));
+                let cert = if auth == Auth::Certificate { &self.client_cert } else { &self.wrong_cert };
+                env.push(("AZURE_CLIENT_CERTIFICATE_PATH", cert.clone()));
+            }
         }
         path_dirs.extend(safe_path());
         env.push(("PATH", std::env::join_paths(path_dirs).expect("PATH").to_string_lossy().into_owned()));
         env
-    }
-}
-
-impl Drop for AzureKv {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -188,20 +178,5 @@ fn safe_path() -> Vec<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .filter(|d| d.is_absolute() && !["az", "azd", "pwsh"].iter().any(|p| d.join(p).exists()))
         .collect()
-}
-
-/// The string value of `"name": "…"` in the ready line (no escapes there).
-fn json_str(line: &str, name: &str) -> String {
-    let pat = format!("\"{name}\": \"");
-    let start = line.find(&pat).unwrap_or_else(|| panic!("ready line lacks {name}: {line}")) + pat.len();
-    let end = line[start..].find('"').expect("closing quote") + start;
-    line[start..end].to_owned()
-}
-
-fn json_int(line: &str, name: &str) -> u16 {
-    let pat = format!("\"{name}\": ");
-    let start = line.find(&pat).unwrap_or_else(|| panic!("ready line lacks {name}: {line}")) + pat.len();
-    let digits: String = line[start..].chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().expect("a port")
 }
 

@@ -18,15 +18,14 @@
 //! The Key Vault authorizer sends the first request without body and token,
 //! reads the 401 challenge, and checks its resource against the vault host.
 //!
-//! The SDK is async; one current-thread tokio runtime is built on the first
-//! call and reused. Plaintext returned by Key Vault is copied into a
+//! The SDK is async; its calls run on the process's one runtime
+//! (`keys::blocking`), started by the first call. Plaintext returned by Key Vault is copied into a
 //! `Zeroizing` buffer; the SDK's own buffers are out of our reach
 //! (STYLE.md §4).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -44,10 +43,7 @@ use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
 use zeroize::Zeroizing;
 
 use super::{chain_report, response_error, AzureEnv, AzureKey, Credential, CredentialError, NOT_TLS};
-
-/// After this long without an answer, a person at a terminal is told what
-/// rsops waits for (the SDK's own retries and timeouts still apply).
-const WAITING_NOTICE: Duration = Duration::from_secs(3);
+use crate::keys::blocking::error_chain as chain_text;
 
 /// The API version sops 3.11's azkeys sends (backends.md §4).
 const API_VERSION: &str = "7.6";
@@ -60,40 +56,21 @@ const IMDS_TOKEN_URL: &str = "http://169.254.169.254/metadata/identity/oauth2/to
 const MANAGED_IDENTITY_PROBE: Duration = Duration::from_secs(1);
 
 pub(super) struct Client {
-    runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     chain: OnceLock<Arc<Chain>>,
     clients: Mutex<HashMap<String, Arc<KeyClient>>>,
 }
 
 impl Client {
     pub(super) fn new() -> Client {
-        Client { runtime: OnceLock::new(), chain: OnceLock::new(), clients: Mutex::new(HashMap::new()) }
+        Client { chain: OnceLock::new(), clients: Mutex::new(HashMap::new()) }
     }
 
-    /// Runs `fut` on the run's runtime, built on first use.
+    /// Runs `fut` on the process's runtime (`keys::blocking`), which says
+    /// on stderr what it waits for after a few seconds (the SDK's own
+    /// retries and timeouts still apply).
+    #[allow(clippy::unused_self)] // called as a method like the other client helpers
     fn block_on<T>(&self, what: &str, fut: impl Future<Output = Result<T, String>>) -> Result<T, String> {
-        let runtime = self
-            .runtime
-            .get_or_init(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("cannot start the runtime for Azure Key Vault: {e}"))
-            })
-            .as_ref()
-            .map_err(Clone::clone)?;
-        runtime.block_on(async {
-            let mut fut = std::pin::pin!(fut);
-            match tokio::time::timeout(WAITING_NOTICE, fut.as_mut()).await {
-                Ok(out) => out,
-                Err(_elapsed) => {
-                    if std::io::stderr().is_terminal() {
-                        let _ = writeln!(std::io::stderr(), "waiting for Azure Key Vault: {what}…");
-                    }
-                    fut.await
-                }
-            }
-        })
+        crate::keys::blocking::block_on(&format!("Azure Key Vault: {what}"), fut)?
     }
 
     /// The run's credential chain, made on first use from `env` and `plan`.
@@ -219,21 +196,6 @@ fn describe(err: &azure_core::Error, method: &str, url: &str, chain: &Chain) -> 
     }
 }
 
-/// An error and its sources, `: `-joined.
-fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut next = err.source();
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        next = e.source();
-    }
-    out
-}
-
 /// One link of the chain: a credential ready to ask, or the reason it
 /// could not be made (reported when the chain reaches it, as Go's
 /// `defaultCredentialErrorReporter` does).
@@ -242,6 +204,8 @@ enum Link {
     /// The App Service managed identity, asked directly so that a refusal
     /// reads as azidentity's (the SDK's credential keeps only a summary).
     AppService(AppServiceIdentity),
+    /// `EnvironmentCredential` with a client certificate (certificate.rs).
+    Certificate(Box<super::certificate::CertificateCredential>),
     Unusable(Credential, CredentialError),
 }
 
@@ -283,6 +247,7 @@ impl Chain {
             match &self.links[index] {
                 Link::Ready(c, source) => source.get_token(scopes, None).await.map_err(|e| classify(*c, &e)),
                 Link::AppService(identity) => identity.token(scopes).await,
+                Link::Certificate(cert) => cert.token(scopes).await,
                 Link::Unusable(_, e) => Err(e.clone()),
             }
         };
@@ -357,6 +322,7 @@ impl Chain {
         match &self.links[i] {
             Link::Ready(c, _) | Link::Unusable(c, _) => *c,
             Link::AppService(_) => Credential::ManagedIdentity,
+            Link::Certificate(_) => Credential::Environment,
         }
     }
 
@@ -386,8 +352,13 @@ fn link(env: &AzureEnv, cred: Credential) -> Link {
                     ClientSecretCredential::new(tenant, client_id.clone(), Secret::new(secret.clone()), None)
                         .map(|c| c as Arc<dyn TokenCredential>),
                 )
-            } else if env.client_certificate_path.is_some() {
-                unavailable("rsops cannot use a client certificate (AZURE_CLIENT_CERTIFICATE_PATH) yet; use a client secret, workload identity, a managed identity or the Azure CLI")
+            } else if let Some(path) = &env.client_certificate_path {
+                // azidentity's order: secret, then certificate. A file that
+                // cannot be used makes the credential unavailable, with its text.
+                match super::certificate::CertificateCredential::new(env, tenant, client_id, path) {
+                    Ok(cert) => Link::Certificate(Box::new(cert)),
+                    Err(e) => unavailable(&e),
+                }
             } else if env.username.is_some() && env.password.is_some() {
                 unavailable("rsops cannot use a user name and password (AZURE_USERNAME) yet; use a client secret, workload identity, a managed identity or the Azure CLI")
             } else {

@@ -19,6 +19,9 @@
 #[cfg_attr(feature = "azure", path = "enabled.rs")]
 #[cfg_attr(not(feature = "azure"), path = "disabled.rs")]
 mod client;
+/// The client-certificate credential (hand-written: azure_identity's needs openssl).
+#[cfg(feature = "azure")]
+mod certificate;
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -30,6 +33,7 @@ use regex::Regex;
 use zeroize::Zeroizing;
 
 use super::KeyRef;
+use crate::gotext;
 
 /// Whether this build can use Azure Key Vault keys (`--version` lists it).
 pub const BUILT_IN: bool = cfg!(feature = "azure");
@@ -148,8 +152,9 @@ pub fn plan_credentials(selector: Option<&str>) -> Result<Vec<Credential>, Strin
 /// The variables sops's `DefaultAzureCredential` reads that rsops reads
 /// itself, captured once from `ctx.env`, App Service's managed identity
 /// included. `azure_identity` reads the rest from the process environment:
-/// `AZURE_AUTHORITY_HOST`, and the VM metadata endpoint's settings when no
-/// App Service identity is configured.
+/// `AZURE_AUTHORITY_HOST` for its own credentials (the certificate
+/// credential takes it from here), and the VM metadata endpoint's settings
+/// when no App Service identity is configured.
 #[derive(Clone, Default)]
 pub struct AzureEnv {
     pub token_credentials: Option<String>,
@@ -157,6 +162,11 @@ pub struct AzureEnv {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub client_certificate_path: Option<String>,
+    /// `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN` is `1` or `true` (any case):
+    /// the assertion carries the certificate chain (`x5c`), as azidentity.
+    pub send_certificate_chain: bool,
+    /// `AZURE_AUTHORITY_HOST`, for the certificate credential's token URL.
+    pub authority_host: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
     pub federated_token_file: Option<PathBuf>,
@@ -190,6 +200,9 @@ impl AzureEnv {
             client_id: set("AZURE_CLIENT_ID"),
             client_secret: set("AZURE_CLIENT_SECRET"),
             client_certificate_path: set("AZURE_CLIENT_CERTIFICATE_PATH"),
+            send_certificate_chain: set("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")
+                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            authority_host: set("AZURE_AUTHORITY_HOST"),
             username: set("AZURE_USERNAME"),
             password: set("AZURE_PASSWORD"),
             federated_token_file: set("AZURE_FEDERATED_TOKEN_FILE").map(PathBuf::from),
@@ -417,7 +430,7 @@ impl AzureKvSource {
     pub fn unwrap(&self, key: AzureKey<'_>, enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
         let plan = self.plan(Purpose::Decrypt)?;
         let blob = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(enc).map_err(|e| {
-            format!("failed to base64 decode Azure Key Vault encrypted key: {}", go_base64_error(&e))
+            format!("failed to base64 decode Azure Key Vault encrypted key: {}", gotext::base64_error(&e))
         })?;
         self.client
             .decrypt(&self.env, &plan, key, &blob)
@@ -445,16 +458,6 @@ impl AzureKvSource {
         }
         Ok(())
     }
-}
-
-/// Go's `CorruptInputError` text for a bad `enc`.
-fn go_base64_error(e: &base64::DecodeError) -> String {
-    let at = match e {
-        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => *at,
-        base64::DecodeError::InvalidLength(len) => *len,
-        base64::DecodeError::InvalidPadding => 0,
-    };
-    format!("illegal base64 data at input byte {at}")
 }
 
 #[cfg(test)]
