@@ -34,6 +34,8 @@ fn recipient(key: &str) -> String {
 /// Where a server listens.
 enum Listen {
     Tcp(u16),
+    /// A service name from `/etc/services` and the port it stands for.
+    TcpNamed(String, u16),
     Unix(PathBuf),
 }
 
@@ -44,7 +46,7 @@ impl Listen {
 
     fn uri(&self) -> String {
         match self {
-            Listen::Tcp(port) => format!("tcp://127.0.0.1:{port}"),
+            Listen::Tcp(port) | Listen::TcpNamed(_, port) => format!("tcp://127.0.0.1:{port}"),
             Listen::Unix(path) => format!("unix://{}", path.display()),
         }
     }
@@ -66,22 +68,36 @@ struct Server {
 impl Server {
     /// Starts `program keyservice` with `home` as its `HOME` and `env`.
     fn start(program: &Path, home: &Path, listen: Listen, env: &[(&str, &Path)]) -> Server {
-        Server::spawn(program, home, listen, env, None)
+        Server::spawn(program, home, listen, env, None, false)
+    }
+
+    /// [`Server::start`] with `--verbose`.
+    fn start_verbose(program: &Path, home: &Path, listen: Listen, env: &[(&str, &Path)]) -> Server {
+        Server::spawn(program, home, listen, env, None, true)
     }
 
     /// [`Server::start`] with `--prompt`, `answers` on its stdin.
     fn start_prompting(program: &Path, home: &Path, listen: Listen, env: &[(&str, &Path)], answers: &[u8]) -> Server {
-        Server::spawn(program, home, listen, env, Some(answers))
+        Server::spawn(program, home, listen, env, Some(answers), false)
     }
 
-    fn spawn(program: &Path, home: &Path, listen: Listen, env: &[(&str, &Path)], answers: Option<&[u8]>) -> Server {
+    fn spawn(
+        program: &Path,
+        home: &Path,
+        listen: Listen,
+        env: &[(&str, &Path)],
+        answers: Option<&[u8]>,
+        verbose: bool,
+    ) -> Server {
         let (net, addr) = match &listen {
             Listen::Tcp(port) => ("tcp", format!("127.0.0.1:{port}")),
+            Listen::TcpNamed(name, _) => ("tcp", format!("127.0.0.1:{name}")),
             Listen::Unix(path) => ("unix", path.display().to_string()),
         };
         let mut cmd = Command::new(program);
         cmd.args(["keyservice", "--network", net, "--address", &addr])
             .args(answers.map(|_| "--prompt"))
+            .args(verbose.then_some("--verbose"))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", home)
@@ -108,7 +124,9 @@ impl Server {
         let start = Instant::now();
         loop {
             let up = match &self.listen {
-                Listen::Tcp(port) => std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok(),
+                Listen::Tcp(port) | Listen::TcpNamed(_, port) => {
+                    std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok()
+                }
                 Listen::Unix(path) => std::os::unix::net::UnixStream::connect(path).is_ok(),
             };
             if up {
@@ -383,6 +401,97 @@ fn prompt_answers_as_sops() {
     assert_eq!(seen[0], seen[1], "rsops's server answered other than sops's");
 }
 
+/// logrus lines with the `time="…"` field blanked.
+fn untimed(text: &str) -> String {
+    text.lines()
+        .map(|l| match (l.find("time=\""), l.find("\" level=")) {
+            (Some(a), Some(b)) => format!("{}time=…{}", &l[..a], &l[b + 1..]),
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A `tcp` service name of `/etc/services` whose port (1024 or more) is
+/// free on 127.0.0.1 now, with that port.
+fn free_named_port() -> Option<(String, u16)> {
+    let text = std::fs::read_to_string("/etc/services").ok()?;
+    text.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split('#').next()?.split_whitespace().collect();
+        let (port, proto) = fields.get(1)?.split_once('/')?;
+        let port: u16 = port.parse().ok()?;
+        let name = fields[0];
+        let usable = proto == "tcp"
+            && port >= 1024
+            && name.len() <= 25
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit())
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+        usable.then(|| (name.to_owned(), port))
+    })
+}
+
+/// `--address host:<service name>`: the port is looked up as Go's resolver
+/// does (`/etc/services`, case-insensitively); an unknown name fails with
+/// sops's text and exit code.
+#[test]
+#[cfg(feature = "keyservice")]
+fn named_ports_resolve_as_go_does() {
+    let Some(sops) = util::reference_sops() else { return };
+    let rsops = rsops_bin();
+    let sb = Sandbox::new();
+    let mut seen = Vec::new();
+    for program in [&rsops, &sops] {
+        let out = sb.command(program).args(["keyservice", "--network", "tcp4", "--address", "127.0.0.1:nosuchservice"]).run();
+        seen.push((out.code, untimed(&out.stderr)));
+    }
+    assert_eq!(seen[0].0, Some(1));
+    assert!(seen[0].1.contains("listen tcp4: lookup tcp/nosuchservice: unknown port"), "{}", seen[0].1);
+    assert_eq!(seen[0], seen[1]);
+
+    let Some((name, port)) = free_named_port() else { return };
+    let server_sb = Sandbox::new();
+    let identity = server_home_with_age(&server_sb);
+    let named = Listen::TcpNamed(name.to_uppercase(), port);
+    let mut server = Server::start(&rsops, server_sb.home(), named, &[("SOPS_AGE_KEY_FILE", &identity)]);
+    let sb = client_sandbox();
+    age_round_trip(&sb, &sops, &rsops, &server);
+    assert_eq!(server.stop().0, Some(0));
+}
+
+/// With `--verbose` the server logs each Vault operation as sops does:
+/// `Path=` is the transit call's path (`sops/encrypt/aes`), not the key URI.
+#[test]
+#[cfg(all(feature = "keyservice", feature = "vault"))]
+fn vault_log_lines_match_sops() {
+    let Some(sops) = util::reference_sops() else { return };
+    let Some(bao) = crate::util::bao::Bao::start() else { return };
+    bao.transit("sops");
+    let rsops = rsops_bin();
+    let token = Path::new(crate::util::bao::ROOT_TOKEN);
+    let mut seen = Vec::new();
+    for server_prog in [&rsops, &sops] {
+        let server_sb = Sandbox::new();
+        let mut server = Server::start_verbose(server_prog, server_sb.home(), Listen::tcp(), &[("VAULT_TOKEN", token)]);
+        let sb = client_sandbox();
+        let flags = remote_only(&server.uri());
+        for uri in [bao.uri("sops", "aes"), bao.uri("nomount", "k")] {
+            let out = client(&sb, &rsops, "encrypt", &flags, &["--hc-vault-transit", &uri, "plain.yaml"]);
+            if uri.contains("/sops/") {
+                std::fs::write(sb.work().join("enc.yaml"), &out.success().stdout).expect("write enc");
+                let out = client(&sb, &rsops, "decrypt", &flags, &["enc.yaml"]).success();
+                assert_eq!(out.stdout_text(), PLAIN);
+            }
+        }
+        let (_, stderr) = server.stop();
+        let lines: Vec<String> =
+            untimed(&stderr).lines().filter(|l| l.starts_with("[VAULT_TRANSIT]")).map(str::to_owned).collect();
+        seen.push(lines);
+    }
+    assert_eq!(seen[0].len(), 3, "{:?}", seen[0]);
+    assert!(seen[0][0].ends_with("level=info msg=\"Encryption successful\" Path=sops/encrypt/aes"), "{:?}", seen[0]);
+    assert_eq!(seen[0], seen[1]);
+}
+
 /// Listen failures are logged and fatal, as sops does.
 #[test]
 #[cfg(feature = "keyservice")]
@@ -408,4 +517,37 @@ fn build_without_keyservice_says_so() {
     let out = sb.command(&rsops_bin()).args(["decrypt", "--keyservice", "tcp://127.0.0.1:1", "plain.yaml"]).run();
     assert_ne!(out.code, Some(0));
     assert!(out.stderr.contains("lacks keyservice"), "{}", out.stderr);
+}
+
+/// A key service that accepts and never answers: after a few seconds rsops
+/// says on stderr which service it waits for (sops says nothing), then both
+/// fail the same way once the connection drops.
+#[test]
+#[cfg(feature = "keyservice")]
+fn silent_service_prints_waiting() {
+    use crate::util::moto::SilentServer;
+    let Some(sops) = util::reference_sops() else { return };
+    let r = recipient("key1.txt");
+    let mut codes = Vec::new();
+    for program in [rsops_bin(), sops] {
+        let silent = SilentServer::start(Duration::from_secs(5));
+        let uri = silent.url.replace("http://", "tcp://");
+        let sb = client_sandbox();
+        let mut args = strings(&["encrypt", "--age", &r]);
+        args.extend(remote_only(&uri));
+        args.push("plain.yaml".to_owned());
+        let out = sb.command(&program).args(&args).run();
+        assert!(!out.timed_out && out.stdout.is_empty(), "{out}");
+        assert!(
+            out.stderr.contains(&format!("Could not generate data key: [failed to encrypt new data key with master key \"{r}\": ")),
+            "{out}"
+        );
+        if program == rsops_bin() {
+            assert!(out.stderr.starts_with(&format!("waiting for key service {uri}: Encrypt…\n")), "{out}");
+            assert_eq!(out.stderr.matches("waiting for").count(), 1, "{out}");
+        }
+        codes.push(out.code);
+    }
+    assert_ne!(codes[0], Some(0));
+    assert_eq!(codes[0], codes[1]);
 }

@@ -12,7 +12,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::util::bao::{Bao, ROOT_TOKEN};
+use crate::util::bao::{Bao, Redirector, ROOT_TOKEN};
 use crate::util::moto::{guards, Moto};
 use crate::util::run::{rsops_bin, Output, Sandbox};
 use crate::util::{self, keys_dir};
@@ -387,6 +387,205 @@ fn vault_kv_v1_and_v2_hold_what_sops_stores() {
         assert_eq!(untimed(&ours.stderr), untimed(&theirs.stderr).replace("/sops/", "/rsops/"));
         assert_eq!(ours.code, theirs.code);
     }
+}
+
+/// A standby answering 307 for the active node: both tools' KV clients
+/// follow it once with the same method and body, so the secret lands on the
+/// active node; with `VAULT_DISABLE_REDIRECTS` the empty 307 answers count
+/// as success for both and nothing is written.
+#[test]
+#[cfg(feature = "vault")]
+fn vault_kv_follows_a_standby_redirect() {
+    let Some(bao) = Bao::start() else { return };
+    let standby = Redirector::start(&bao.addr);
+    let mut p = Pub::new();
+    p.set("VAULT_TOKEN", ROOT_TOKEN);
+    p.encrypted("v2/s.yaml", STRINGS);
+    let rules = VAULT_RULES.replace("{addr}", &standby.addr);
+    let (ours, theirs) = both(&p, &rules, &["-y", "v2/s.yaml"]);
+    assert_eq!((ours.code, ours.stderr.as_str()), (Some(0), ""), "{ours}");
+    let stored = |tool: &str| bao_json(&bao, &format!("/v1/secret/data/{tool}/team/s.yaml")).get("data").get("data").raw();
+    assert_eq!(stored("rsops"), r#"{"a":"x","b":{"c":"y"}}"#);
+    if let Some(theirs) = theirs {
+        assert_eq!((theirs.code, theirs.stderr.as_str()), (Some(0), ""), "{theirs}");
+        assert_eq!(stored("sops"), stored("rsops"));
+    }
+    p.set("VAULT_DISABLE_REDIRECTS", "true");
+    p.encrypted("v2/n.yaml", STRINGS);
+    let (ours, theirs) = both(&p, &rules, &["-y", "v2/n.yaml"]);
+    assert_eq!(ours.code, Some(0), "{ours}");
+    let names = |tool: &str| bao_json(&bao, &format!("/v1/secret/metadata/{tool}/team?list=true")).get("data").get("keys").raw();
+    assert_eq!(names("rsops"), r#"["s.yaml"]"#);
+    if let Some(theirs) = theirs {
+        assert_eq!((ours.code, untimed(&ours.stderr)), (theirs.code, untimed(&theirs.stderr)));
+        assert_eq!(names("sops"), r#"["s.yaml"]"#);
+    }
+}
+
+/// A Unix socket that forwards every connection to a TCP address, so the
+/// dev server can be reached as `unix://<socket>`.
+#[cfg(unix)]
+struct UnixProxy {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+#[cfg(unix)]
+impl UnixProxy {
+    fn start(target: &str) -> UnixProxy {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("vault.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind unix socket");
+        let target = target.trim_start_matches("http://").to_owned();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { break };
+                let Ok(server) = std::net::TcpStream::connect(&target) else { continue };
+                let (mut c_read, mut s_write) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_read, &mut s_write);
+                    let _ = s_write.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut s_read, mut c_write) = (server, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                    let _ = c_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        UnixProxy { path, _dir: dir }
+    }
+}
+
+/// `unix://` Vault addresses (the Go client's `ParseAddress`): in the rule
+/// and in `VAULT_ADDR`, both tools reach the server through the socket; a
+/// missing socket fails alike.
+#[test]
+#[cfg(all(feature = "vault", unix))]
+fn vault_kv_over_a_unix_socket() {
+    let Some(bao) = Bao::start() else { return };
+    let proxy = UnixProxy::start(&bao.addr);
+    let unix = format!("unix://{}", proxy.path.display());
+    let mut p = Pub::new();
+    p.set("VAULT_TOKEN", ROOT_TOKEN);
+    p.encrypted("v2/s.yaml", STRINGS);
+    p.encrypted("env/e.yaml", STRINGS);
+    let rules = VAULT_RULES.replace("{addr}", &unix);
+    p.set("VAULT_ADDR", &unix);
+    for file in ["v2/s.yaml", "env/e.yaml"] {
+        let (ours, theirs) = both(&p, &rules, &["-y", file]);
+        assert_eq!((ours.code, ours.stderr.as_str()), (Some(0), ""), "{ours}");
+        if let Some(theirs) = theirs {
+            assert_eq!((theirs.code, theirs.stderr.as_str()), (Some(0), ""), "{theirs}");
+        }
+    }
+    for tool in ["rsops", "sops"].iter().take(if p.sops.is_some() { 2 } else { 1 }) {
+        for path in [format!("{tool}/team/s.yaml"), format!("{tool}/e.yaml")] {
+            let data = bao_json(&bao, &format!("/v1/secret/data/{path}")).get("data").get("data").raw();
+            assert_eq!(data, r#"{"a":"x","b":{"c":"y"}}"#, "{path}");
+        }
+    }
+    p.set("VAULT_MAX_RETRIES", "0");
+    let gone = format!("unix://{}", proxy.path.with_file_name("none.sock").display());
+    let (ours, theirs) = both(&p, &VAULT_RULES.replace("{addr}", &gone), &["-y", "v2/s.yaml"]);
+    assert_eq!(ours.code, Some(1), "{ours}");
+    assert!(ours.stderr.ends_with(&format!(
+        "Put \"http://localhost/v1/secret/data/rsops/team/s.yaml\": dial unix {}: connect: no such file or directory\n",
+        &gone["unix://".len()..]
+    )), "{ours}");
+    if let Some(theirs) = theirs {
+        assert_eq!((ours.code, untimed(&ours.stderr)), (theirs.code, untimed(&theirs.stderr).replace("/sops/", "/rsops/")));
+    }
+}
+
+/// sops builds its key-service list again for every published file: the
+/// warning for a URI that does not parse, and with `--verbose` the info line
+/// `Connecting to key service`, repeat per file, in URI order.
+#[test]
+#[cfg(feature = "vault")]
+fn key_service_lines_repeat_per_file() {
+    let Some(bao) = Bao::start() else { return };
+    let mut p = Pub::new();
+    p.set("VAULT_TOKEN", ROOT_TOKEN);
+    p.set("VAULT_ADDR", &bao.addr);
+    p.encrypted("env/a.yaml", STRINGS);
+    p.encrypted("env/b.yaml", STRINGS);
+    let rules = VAULT_RULES.replace("{addr}", &bao.addr);
+    let cmd_lines = |o: &Output| o.stderr.lines().filter(|l| l.starts_with("[CMD]")).map(untimed).collect::<Vec<_>>();
+    let uris = ["--keyservice", "tcp://127.0.0.1:1/x", "--keyservice", "bad uri:1", "--keyservice", "unix:rel.sock"];
+    for verbose in [true, false] {
+        let mut args = vec!["-y", "--recursive"];
+        if verbose {
+            args.push("--verbose");
+        }
+        args.extend_from_slice(&uris);
+        args.push("env");
+        let (ours, theirs) = both(&p, &rules, &args);
+        assert_eq!(ours.code, Some(0), "{ours}");
+        let lines = cmd_lines(&ours);
+        let per_file = if verbose { 3 } else { 1 };
+        assert_eq!(lines.len(), 2 * per_file, "{ours}");
+        if verbose {
+            assert!(lines[0].ends_with("level=info msg=\"Connecting to key service\" address=\"tcp://127.0.0.1:1\""), "{ours}");
+            assert!(lines[2].ends_with("level=info msg=\"Connecting to key service\" address=\"unix://\""), "{ours}");
+        }
+        if let Some(theirs) = theirs {
+            assert_eq!(theirs.code, Some(0), "{theirs}");
+            assert_eq!(lines, cmd_lines(&theirs));
+        }
+    }
+}
+
+/// `.sops.yaml` decoded as sops decodes it: a field of the wrong YAML type
+/// anywhere in the file fails with go-yaml's list of errors, a bad age
+/// recipient in the recreation rule with the age parser's text; same
+/// stderr and exit code as sops.
+#[test]
+fn config_type_errors_match_sops() {
+    let p = Pub::new();
+    p.encrypted("a.yaml", STRINGS);
+    let Some(sops) = p.sops.clone() else { return };
+    let configs = [
+        "destination_rules:\n  - path_regex: x\n    s3_bucket: b\n  - s3_bucket: [a]\n    s3_prefix: {b: 1}\n",
+        "destination_rules:\n  - s3_bucket: b\n    vault_kv_version: abcdefghijklm\n    omit_extensions: 3\n",
+        "destination_rules: 3\n",
+        "destination_rules:\n  - 3\n  - s3_bucket: b\n",
+        "destination_rules:\n  - s3_bucket: b\n    recreation_rule:\n      key_groups: 3\n      path_regex:\n        - x\n      shamir_threshold: 'x'\n      mac_only_encrypted: x\n",
+        "destination_rules:\n  - s3_bucket: b\n    recreation_rule:\n      key_groups:\n        - age: a\n          kms: [{arn: [1], context: {a: [b]}}]\n",
+        "creation_rules:\n  - shamir_threshold: [1]\ndestination_rules:\n  - s3_bucket: b\nstores:\n  json: {indent: x}\n",
+        "destination_rules:\n  - s3_bucket: b\n    recreation_rule:\n      age: notarecipient\n",
+        "destination_rules:\n  - s3_bucket: b\n    recreation_rule:\n      key_groups:\n        - age: [age1xyz]\n",
+        "destination_rules:\n  - s3_bucket: b\n    recreation_rule:\n      age: [[a]]\n",
+    ];
+    let mut failures = Vec::new();
+    for config in configs {
+        p.write(".sops.yaml", config);
+        let args = ["publish", "-y", "a.yaml"];
+        let ours = p.run_with(&p.rsops, &args, None);
+        let theirs = p.run_with(&sops, &args, None);
+        assert_ne!(theirs.code, Some(0), "sops accepted {config:?}");
+        if (ours.code, untimed(&ours.stderr)) != (theirs.code, untimed(&theirs.stderr)) {
+            failures.push(format!("{config:?}:\n  rsops {ours}\n  sops  {theirs}"));
+        }
+    }
+    // Accepted as go-yaml fills Go fields: any scalar's source text for a
+    // string, a float truncated for an int, YAML 1.1 `yes` for a bool. The
+    // prompt names the destination; no answer (EOF) ends both runs.
+    let accepted = [
+        "destination_rules:\n  - s3_bucket: 123\n    s3_prefix: 0x10/\n    omit_extensions: yes\n",
+        "destination_rules:\n  - vault_path: 1e3\n    vault_kv_version: 1.5\n    vault_kv_mount_name: 2001-01-01\n    vault_address: http://127.0.0.1:1\n",
+    ];
+    for config in accepted {
+        p.write(".sops.yaml", config);
+        let args = ["publish", "a.yaml"];
+        let ours = p.run_with(&p.rsops, &args, Some(""));
+        let theirs = p.run_with(&sops, &args, Some(""));
+        assert!(theirs.stdout_text().starts_with("uploading "), "{theirs}");
+        if (ours.code, ours.stdout_text(), untimed(&ours.stderr)) != (theirs.code, theirs.stdout_text(), untimed(&theirs.stderr)) {
+            failures.push(format!("{config:?}:\n  rsops {ours}\n  sops  {theirs}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} config(s) differ from sops:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// stderr with logrus's `time="…"` fields blanked.

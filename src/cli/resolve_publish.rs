@@ -42,6 +42,8 @@ pub(crate) fn publish(ctx: &Context, cli: &Cli, a: &PublishArgs) -> Result<Resol
         recursive: a.recursive,
         decryption_order,
         color,
+        keyservice_uris: super::resolve::key_service_args(cli).keyservice.clone(),
+        verbose: a.verbose || cli.global.verbose,
     };
     Ok(Resolved { request: Request::Publish(req), warnings })
 }
@@ -58,6 +60,10 @@ impl PublishUi for Console {
 
     fn warn(&mut self, msg: &str) {
         crate::log_as("PUBLISH", "warning", msg);
+    }
+
+    fn log(&mut self, logger: &str, level: &str, msg: &str, fields: &[(&str, &str)]) {
+        crate::log_fields(logger, level, msg, fields);
     }
 
     fn read_line(&mut self) -> std::io::Result<Option<Vec<u8>>> {

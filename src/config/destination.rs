@@ -6,6 +6,10 @@
 //! walked — not the absolute path and not relative to the config, unlike
 //! creation rules (cli.md §11 step 3). The rule's `recreation_rule` is an
 //! ordinary creation rule object, parsed by [`Config::rule_settings`].
+//!
+//! sops decodes the file into typed Go structs first: wrong field types
+//! fail with go-yaml's error list, and a string field takes any scalar by
+//! its source text (`destination_schema.rs`, on the raw YAML events).
 
 use std::path::Path;
 
@@ -13,9 +17,13 @@ use regex::Regex;
 
 use super::{load, str_field, Config, CreationRule};
 use crate::error::Error;
+use crate::keys::KeyRef;
 use crate::stores::yaml::YamlStore;
 use crate::stores::{Store, StoreOptions};
 use crate::tree::{Item, Value};
+
+#[path = "destination_schema.rs"]
+mod schema;
 
 /// One place a file can be published to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +85,19 @@ pub struct DestinationRule {
 fn int_field(m: &[Item], key: &str) -> i64 {
     match crate::tree::get(m, key) {
         Some(Value::Int(i)) => *i,
+        // go-yaml stores a float into an int field truncated.
+        #[allow(clippy::cast_possible_truncation)]
+        Some(Value::Float(f)) => *f as i64,
         _ => 0,
+    }
+}
+
+/// A Go `bool` field: go-yaml also takes YAML 1.1's `yes`/`on`/`y` forms.
+fn bool_field(m: &[Item], key: &str) -> bool {
+    match crate::tree::get(m, key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Str(s)) => schema::yaml11_bool(s) == Some(true),
+        _ => false,
     }
 }
 
@@ -90,8 +110,38 @@ pub fn destination_rule(config_path: &Path, file: &str) -> Result<DestinationRul
     let bytes = std::fs::read(config_path).map_err(|e| {
         Error::Config(format!("could not read config file: open {}: {}", config_path.display(), super::io_text(&e)))
     })?;
+    // sops unmarshals into typed structs: a field of the wrong type fails
+    // the whole file with go-yaml's error list (checked on the raw YAML,
+    // which still has the line numbers).
+    let text = String::from_utf8_lossy(&bytes);
+    schema::check(&text).map_err(|e| {
+        Error::Config(format!("error loading config: Could not unmarshal config file: {e}"))
+    })?;
     let docs = YamlStore::new(StoreOptions::default()).load_encrypted(&bytes).unwrap_or_default();
-    let rules: Vec<Vec<Item>> = match docs.first().and_then(|d| crate::tree::get(d, "destination_rules")) {
+    let mut rules = rule_maps(docs.first().map_or(&[][..], Vec::as_slice));
+    // A Go string field holds any scalar's source text (`123`, `0x10`,
+    // `2001-01-01`), which the decoded tree no longer has.
+    for (rule, texts) in rules.iter_mut().zip(schema::destination_scalars(&text)) {
+        for item in rule.iter_mut() {
+            let Item::Pair(key, value) = item else { continue };
+            if !STRING_FIELDS.contains(&key.as_str()) || matches!(value, Value::Map(_) | Value::Seq(_)) {
+                continue;
+            }
+            if let Some((_, t)) = texts.iter().rev().find(|(k, _)| k == key) {
+                *value = Value::Str(t.clone());
+            }
+        }
+    }
+    choose(&rules, file)
+}
+
+/// The `string` fields of sops's `destinationRule`.
+const STRING_FIELDS: [&str; 8] =
+    ["path_regex", "s3_bucket", "s3_prefix", "gcs_bucket", "gcs_prefix", "vault_path", "vault_address", "vault_kv_mount_name"];
+
+/// The `destination_rules` entries of a decoded config document.
+fn rule_maps(doc: &[Item]) -> Vec<Vec<Item>> {
+    match crate::tree::get(doc, "destination_rules") {
         Some(Value::Seq(rules)) => rules
             .iter()
             .map(|r| match r {
@@ -100,8 +150,7 @@ pub fn destination_rule(config_path: &Path, file: &str) -> Result<DestinationRul
             })
             .collect(),
         _ => Vec::new(),
-    };
-    choose(&rules, file)
+    }
 }
 
 fn choose(rules: &[Vec<Item>], file: &str) -> Result<DestinationRule, Error> {
@@ -141,27 +190,25 @@ fn choose(rules: &[Vec<Item>], file: &str) -> Result<DestinationRule, Error> {
         Some(Value::Map(r)) => Config::rule_settings(r, &[])?,
         _ => Config::rule_settings(&[], &[])?,
     };
-    let omit_extensions = matches!(crate::tree::get(m, "omit_extensions"), Some(Value::Bool(true)));
+    // sops parses age recipients while reading the rule
+    // (`age.MasterKeysFromRecipients`), so a bad one fails with the age
+    // parser's text before anything is decrypted or uploaded.
+    for key in recreation.key_groups.iter().flatten() {
+        if let KeyRef::Age { recipient } = key {
+            crate::keys::age::parse_recipients(recipient).map_err(|e| Error::Generic(e.to_string()))?;
+        }
+    }
+    let omit_extensions = bool_field(m, "omit_extensions");
     Ok(DestinationRule { destination, recreation, omit_extensions })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeyRef;
 
     fn rules(yaml: &str) -> Vec<Vec<Item>> {
         let docs = YamlStore::new(StoreOptions::default()).load_encrypted(yaml.as_bytes()).unwrap();
-        match crate::tree::get(&docs[0], "destination_rules") {
-            Some(Value::Seq(v)) => v
-                .iter()
-                .map(|r| match r {
-                    Value::Map(m) => m.clone(),
-                    _ => Vec::new(),
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
+        rule_maps(&docs[0])
     }
 
     const CONFIG: &str = "destination_rules:
@@ -225,5 +272,10 @@ mod tests {
         let e = choose(&rules("destination_rules:\n  - path_regex: x\n    s3_bucket: b\n"), "y").unwrap_err();
         assert_eq!(e.to_string(), "error loading config: no matching destination found in config");
         assert!(choose(&[], "y").is_err());
+        let bad_age = rules("destination_rules:\n  - s3_bucket: b\n    recreation_rule:\n      age: nope\n");
+        assert_eq!(
+            choose(&bad_age, "a").unwrap_err().to_string(),
+            r#"failed to parse input, unknown recipient type: "nope""#
+        );
     }
 }

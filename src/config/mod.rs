@@ -170,6 +170,14 @@ pub fn io_text(e: &std::io::Error) -> String {
     }
 }
 
+/// Go's `%T` of a value go-yaml decoded into an `interface{}` field.
+fn config_go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Map(_) => "map[string]interface {}",
+        other => other.go_type(),
+    }
+}
+
 fn strings(v: &Value, field: &str) -> Result<Vec<String>, Error> {
     let outer = match field {
         "gcp_kms" => "gcpkms",
@@ -187,7 +195,7 @@ fn strings(v: &Value, field: &str) -> Result<Vec<String>, Error> {
                     other => {
                         return Err(Error::Config(format!(
                             "invalid {outer} key configuration: invalid {field} key configuration: expected string in list, got {}",
-                            other.kind_name()
+                            config_go_type(other)
                         )))
                     }
                 }
@@ -197,7 +205,7 @@ fn strings(v: &Value, field: &str) -> Result<Vec<String>, Error> {
         other => {
             return Err(Error::Config(format!(
                 "invalid {outer} key configuration: invalid {field} key configuration: expected string, []string, or nil, got {}",
-                other.kind_name()
+                config_go_type(other)
             )))
         }
     };

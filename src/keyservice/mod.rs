@@ -208,6 +208,15 @@ pub fn target_of(uri: &str) -> Option<Target> {
     })
 }
 
+/// The `address` field of sops's `Connecting to key service` line:
+/// `<scheme>://<host>`, or for `unix` the URL's path (`unix://` for the
+/// opaque `unix:rel.sock`, observed); `None` when the URI does not parse.
+pub fn log_address(uri: &str) -> Option<String> {
+    let url = parse_go_url(uri)?;
+    let addr = if url.scheme == "unix" { url.path } else { url.host };
+    Some(format!("{}://{addr}", url.scheme))
+}
+
 /// The parts of a URL that sops uses, as Go's `net/url` splits them.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct GoUrl {
@@ -328,49 +337,9 @@ fn unescape(s: &str, host: bool) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Go's text for an OS error (`connection refused`, `no such file or
-/// directory`): the C library's message without Rust's `(os error N)`,
-/// first letter lower-cased as Go's table has it.
-#[cfg_attr(not(feature = "keyservice"), allow(dead_code))] // used by client.rs and server.rs
-pub(crate) fn go_errno_text(err: &std::io::Error) -> String {
-    let text = match err.raw_os_error() {
-        Some(code) => {
-            let full = std::io::Error::from_raw_os_error(code).to_string();
-            match full.rfind(" (os error ") {
-                Some(i) => full[..i].to_owned(),
-                None => full,
-            }
-        }
-        None => err.to_string(),
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text,
-    }
-}
-
-/// Go's `%q` of a string that is printable ASCII or UTF-8 text.
-#[cfg_attr(not(feature = "keyservice"), allow(dead_code))] // used by client.rs and server.rs
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// The Go renderings `client.rs` and `server.rs` use, under their names there.
+#[cfg_attr(not(feature = "keyservice"), allow(unused_imports))]
+pub(crate) use crate::gotext::{errno_text as go_errno_text, quote as go_quote};
 
 #[cfg(test)]
 mod tests {
@@ -398,6 +367,14 @@ mod tests {
             target_of("unix:rel.sock"),
             Some(Target::Unix { path: "rel.sock".to_owned(), authority: String::new() })
         );
+    }
+
+    #[test]
+    fn connect_log_addresses() {
+        assert_eq!(log_address("tcp://127.0.0.1:5000/x").as_deref(), Some("tcp://127.0.0.1:5000"));
+        assert_eq!(log_address("unix:///tmp/ks.sock").as_deref(), Some("unix:///tmp/ks.sock"));
+        assert_eq!(log_address("unix:rel.sock").as_deref(), Some("unix://"));
+        assert_eq!(log_address("bad uri:1"), None);
     }
 
     #[test]

@@ -117,7 +117,7 @@ where
 fn tcp_addr(network: &str, address: &str) -> Result<SocketAddr, String> {
     let (host, port) = split_host_port(address)
         .ok_or_else(|| format!("listen {network}: address {address}: missing port in address"))?;
-    let port: u16 = port.parse().map_err(|_| format!("listen {network}: address {port}: invalid port"))?;
+    let port = lookup_port(port, SERVICES_PATH).map_err(|e| format!("listen {network}: {e}"))?;
     let wanted = |a: &SocketAddr| match network {
         "tcp4" => a.is_ipv4(),
         "tcp6" => a.is_ipv6(),
@@ -132,6 +132,59 @@ fn tcp_addr(network: &str, address: &str) -> Result<SocketAddr, String> {
         .ok()
         .and_then(|mut addrs| addrs.find(wanted))
         .ok_or_else(|| format!("listen {network}: lookup {host}: no such host"))
+}
+
+/// Where Go's resolver reads service names.
+const SERVICES_PATH: &str = "/etc/services";
+
+/// Go's `LookupPort` for TCP with its pure-Go resolver (sops is built
+/// without cgo): decimal digits (an empty port is 0, a sign is allowed),
+/// else a service name, case-insensitively, from Go's built-in table and
+/// the `tcp` entries of `services_path`. Errors are Go's texts.
+fn lookup_port(service: &str, services_path: &str) -> Result<u16, String> {
+    let digits = service.strip_prefix(['+', '-']).unwrap_or(service);
+    let port: i64 = if digits.bytes().all(|b| b.is_ascii_digit()) {
+        // Go saturates long numbers instead of failing to parse them.
+        let n = digits.bytes().try_fold(0_i64, |n, b| n.checked_mul(10)?.checked_add(i64::from(b - b'0')));
+        let n = n.unwrap_or(i64::MAX).min(1 << 30);
+        if service.starts_with('-') { -n } else { n }
+    } else {
+        // Go copies the name into a 25-byte buffer before lowercasing it:
+        // longer names are never found.
+        let wanted = service.to_ascii_lowercase();
+        let table = tcp_services(&std::fs::read_to_string(services_path).unwrap_or_default());
+        match table.get(&wanted) {
+            Some(&p) if service.len() <= 25 => i64::from(p),
+            _ => return Err(format!("lookup tcp/{service}: unknown port")),
+        }
+    };
+    u16::try_from(port).map_err(|_| format!("address {service}: invalid port"))
+}
+
+/// Go's `services["tcp"]`: its built-in names, then every `tcp` line of
+/// the services file (name and aliases, later lines winning), as Go's
+/// `readServices` fills it.
+fn tcp_services(file: &str) -> std::collections::HashMap<String, u16> {
+    let builtin = [
+        ("ftp", 21), ("ftps", 990), ("gopher", 70), ("http", 80), ("https", 443), ("imap2", 143), ("imap3", 220),
+        ("imaps", 993), ("pop3", 110), ("pop3s", 995), ("smtp", 25), ("submissions", 465), ("ssh", 22), ("telnet", 23),
+    ];
+    let mut map: std::collections::HashMap<String, u16> = builtin.iter().map(|&(n, p)| (n.to_owned(), p)).collect();
+    for line in file.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+        let Some((port, proto)) = fields.get(1).and_then(|f| f.split_once('/')) else { continue };
+        let Ok(port) = port.parse::<u16>() else { continue };
+        if port == 0 || proto != "tcp" {
+            continue;
+        }
+        for (i, name) in fields.iter().enumerate() {
+            if i != 1 {
+                map.insert((*name).to_owned(), port);
+            }
+        }
+    }
+    map
 }
 
 fn split_host_port(address: &str) -> Option<(&str, &str)> {
@@ -252,9 +305,9 @@ impl State {
             KeyRef::AwsKms { arn, .. } => self.info("AWSKMS", &msg, &[("arn", arn)]),
             KeyRef::GcpKms { resource_id } => self.info("GCPKMS", &msg, &[("resourceID", resource_id)]),
             KeyRef::AzureKv { name, version, .. } => self.info("AZKV", &msg, &[("key", name), ("version", version)]),
-            KeyRef::Vault { .. } => {
+            KeyRef::Vault { engine_path, key_name, .. } => {
                 let msg = format!("{op} {}", if ok { "successful" } else { "failed" });
-                self.info("VAULT_TRANSIT", &msg, &[("Path", &key.id())]);
+                self.info("VAULT_TRANSIT", &msg, &[("Path", &vault_log_path(engine_path, key_name, encrypt))]);
             }
             KeyRef::Hckms { key_id } => self.info("HCKMS", &msg, &[("keyID", key_id)]),
         }
@@ -290,6 +343,16 @@ impl State {
     }
 }
 
+/// The `Path` field of sops's Vault log lines: the transit call's path,
+/// `path.Join(enginePath, "encrypt"|"decrypt", keyName)` (observed:
+/// `Path=sops/encrypt/aes`).
+fn vault_log_path(engine_path: &str, key_name: &str, encrypt: bool) -> String {
+    let op = if encrypt { "encrypt" } else { "decrypt" };
+    // path.Join skips empty elements (a request may carry an empty one).
+    let parts: Vec<&str> = [engine_path, op, key_name].into_iter().filter(|p| !p.is_empty()).collect();
+    crate::gotext::clean(&parts.join("/"))
+}
+
 /// The request's key, or sops's `NotFound` answer.
 fn request_key(key: Option<super::proto::Key>) -> Result<KeyRef, Status> {
     key.and_then(|k| k.key_type).map(KeyRef::from).ok_or_else(|| Status::not_found("Must provide a key"))
@@ -318,6 +381,36 @@ mod tests {
         assert_eq!(tcp_addr("tcp4", ":7").unwrap(), "0.0.0.0:7".parse().unwrap());
         assert_eq!(tcp_addr("tcp", "127.0.0.1:99999").unwrap_err(), "listen tcp: address 99999: invalid port");
         assert_eq!(tcp_addr("tcp", "nowhere").unwrap_err(), "listen tcp: address nowhere: missing port in address");
+        assert_eq!(tcp_addr("tcp4", "127.0.0.1:").unwrap().port(), 0);
+        assert_eq!(tcp_addr("tcp", "127.0.0.1:+81").unwrap().port(), 81);
+        assert_eq!(tcp_addr("tcp", "127.0.0.1:-1").unwrap_err(), "listen tcp: address -1: invalid port");
+        assert_eq!(tcp_addr("tcp4", "127.0.0.1:GOPHER").unwrap().port(), 70);
+    }
+
+    #[test]
+    fn vault_paths_are_the_transit_calls() {
+        assert_eq!(vault_log_path("sops", "aes", true), "sops/encrypt/aes");
+        assert_eq!(vault_log_path("a/b/", "k", false), "a/b/decrypt/k");
+        assert_eq!(vault_log_path("", "k", true), "encrypt/k");
+    }
+
+    #[test]
+    fn service_names_resolve_as_go_resolves_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("services");
+        let file = "# comment\nhttp-alt\t8080/tcp\twebcache # WWW caching\nsyslog 514/udp\nMixed 9/tcp\nhttp 8000/tcp\nbad x/tcp\n";
+        std::fs::write(&path, file).unwrap();
+        let path = path.to_str().unwrap();
+        assert_eq!(lookup_port("HTTP-ALT", path), Ok(8080));
+        assert_eq!(lookup_port("webcache", path), Ok(8080));
+        // A later line overrides Go's built-in table.
+        assert_eq!(lookup_port("http", path), Ok(8000));
+        assert_eq!(lookup_port("ssh", path), Ok(22));
+        assert_eq!(lookup_port("syslog", path).unwrap_err(), "lookup tcp/syslog: unknown port");
+        // Names are stored as written but looked up lowercased.
+        assert_eq!(lookup_port("Mixed", path).unwrap_err(), "lookup tcp/Mixed: unknown port");
+        assert_eq!(lookup_port("ssh", "/nonexistent/services"), Ok(22));
+        assert_eq!(lookup_port("99999999999999999999", path).unwrap_err(), "address 99999999999999999999: invalid port");
     }
 
     #[test]

@@ -42,6 +42,11 @@ pub struct PublishRequest {
     pub decryption_order: Vec<KeyKind>,
     /// ANSI colours in the key-group diff (stdout is a terminal).
     pub color: bool,
+    /// `--keyservice` URIs as given: sops parses them again for every file
+    /// (its warning for a bad one repeats per file).
+    pub keyservice_uris: Vec<String>,
+    /// `--verbose` (the command's or the global one): sops's info lines.
+    pub verbose: bool,
 }
 
 /// Where `publish` talks: stdout for the diff, the question and (with
@@ -52,6 +57,8 @@ pub trait PublishUi {
     fn print(&mut self, text: &str);
     /// A warning of sops's `PUBLISH` logger.
     fn warn(&mut self, msg: &str);
+    /// A line of another of sops's loggers, with logrus fields.
+    fn log(&mut self, logger: &str, level: &str, msg: &str, fields: &[(&str, &str)]);
     /// One line of stdin, with its newline if it had one; `None` at the end.
     fn read_line(&mut self) -> std::io::Result<Option<Vec<u8>>>;
 }
@@ -65,9 +72,24 @@ pub fn run(req: &PublishRequest, ctx: &Context, ui: &mut dyn PublishUi) -> Resul
         return Err(Error::Fatal("can't operate on a directory without --recursive flag.".to_owned()));
     }
     for file in walk_files(ctx, &root)? {
+        key_service_lines(req, ui);
         publish_file(req, ctx, ui, &root, &file)?;
     }
     Ok(())
+}
+
+/// What sops's `keyservices(c)` logs each time it builds the list, which
+/// `publish` does per file: a warning per URI that does not parse and,
+/// at info level (shown only with `--verbose`), `Connecting to key
+/// service` per URI that does (cli.md §3.9), in the URIs' order.
+fn key_service_lines(req: &PublishRequest, ui: &mut dyn PublishUi) {
+    for uri in &req.keyservice_uris {
+        match crate::keyservice::log_address(uri) {
+            None => ui.log("CMD", "warning", "Error parsing URI for keyservice, skipping", &[("uri", uri)]),
+            Some(address) if req.verbose => ui.log("CMD", "info", "Connecting to key service", &[("address", &address)]),
+            Some(_) => {}
+        }
+    }
 }
 
 /// The files `filepath.Walk` visits under `root`, in its order: names

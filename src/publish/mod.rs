@@ -63,31 +63,9 @@ pub fn vault_default_address(ctx: &Context) -> String {
         .to_owned()
 }
 
-/// Go's `path/filepath.Clean` on a `/`-separated path: repeated and
-/// trailing slashes, `.` and resolvable `..` removed; `""` becomes `.`.
-pub fn go_clean(p: &str) -> String {
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
-}
+/// Go's `path/filepath.Clean` on a `/`-separated path (`ops::publish`,
+/// `vault_kv` call it by this name).
+pub use crate::gotext::clean as go_clean;
 
 /// Go's `filepath.Rel(base, target)`, lexically; `None` where Go fails
 /// (`Rel: can't make <target> relative to <base>`).
@@ -260,10 +238,6 @@ mod tests {
 
     #[test]
     fn go_path_helpers() {
-        assert_eq!(go_clean("./s3//a/../b/"), "s3/b");
-        assert_eq!(go_clean("../x/./y"), "../x/y");
-        assert_eq!(go_clean(""), ".");
-        assert_eq!(go_clean("/a/../../b"), "/b");
         assert_eq!(go_rel("s3", "s3/d/b.yaml").as_deref(), Some("d/b.yaml"));
         assert_eq!(go_rel("./s3/", "s3/a.yaml").as_deref(), Some("a.yaml"));
         assert_eq!(go_rel("s3/a.yaml", "s3/a.yaml").as_deref(), Some("."));

@@ -22,14 +22,13 @@
 //! go-rootcerts' and crypto/tls's wording. Proxies as Go's
 //! `ProxyFromEnvironment` picks them (`VaultEnv::proxy_for`). An agent is
 //! made on first use, so nothing is loaded before a Vault key is used. The
-//! "waiting for …" line is this backend's only direct print: the request
+//! "waiting for <address> …" line (`keys::blocking::Waiting`, the notice
+//! every backend prints) is this backend's only direct print: the request
 //! blocks, so no caller could print it.
 
 use std::cell::RefCell;
 use std::path::Path;
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -40,9 +39,7 @@ use zeroize::Zeroizing;
 
 use super::{response_error, Call, VaultEnv};
 use crate::config::io_text;
-
-/// After this long without an answer, say on stderr whom we wait for.
-const WAITING_AFTER: Duration = Duration::from_secs(3);
+use crate::keys::blocking::Waiting;
 
 /// What an agent is made for: HTTPS (it needs the roots), and the proxy.
 type AgentKey = (bool, Option<String>);
@@ -81,17 +78,14 @@ impl Transport {
     /// Sends `call` and returns the string field `field` of the answer's
     /// `data` object (the ciphertext or the base64 plaintext).
     pub(super) fn put(&self, call: &Call<'_>, field: &str, env: &VaultEnv) -> Result<Zeroizing<String>, String> {
-        let _waiting = Waiting::start(call.address);
+        // The space before the ellipsis is this backend's text since it
+        // first printed one; the tests and users' log filters know it.
+        let _waiting = Waiting::start(format!("{} ", call.address));
         let mut url = call.url.clone();
         let mut redirected = false;
         loop {
             let (status, resp) = self.send(&url, call, env)?;
-            if matches!(status, 301 | 302 | 307) && !redirected && !env.disable_redirects {
-                let location = resp.header("Location").ok_or("http: no Location header in response")?;
-                let next = resolve(&url, location);
-                if url.starts_with("https:") && !next.starts_with("https:") {
-                    return Err("redirect would cause protocol downgrade".to_owned());
-                }
+            if let Some(next) = standby_redirect(&url, status, resp.header("Location"), redirected, env)? {
                 url = next;
                 redirected = true;
                 continue;
@@ -136,9 +130,30 @@ impl Transport {
             if attempt > env.max_retries {
                 return Err(retry);
             }
-            thread::sleep(Duration::from_millis(1250) * attempt);
+            std::thread::sleep(Duration::from_millis(1250) * attempt);
         }
     }
+}
+
+/// The Go Vault client's redirect rule (also used by `publish`'s KV
+/// client): one 301/302/307 is followed with the same method and body
+/// unless `VAULT_DISABLE_REDIRECTS`, never from `https` to `http`.
+/// `Ok(Some(url))` names the next request; `Ok(None)` means the answer is final.
+pub(crate) fn standby_redirect(
+    url: &str,
+    status: u16,
+    location: Option<&str>,
+    redirected: bool,
+    env: &VaultEnv,
+) -> Result<Option<String>, String> {
+    if !matches!(status, 301 | 302 | 307) || redirected || env.disable_redirects {
+        return Ok(None);
+    }
+    let next = resolve(url, location.ok_or("http: no Location header in response")?);
+    if url.starts_with("https:") && !next.starts_with("https:") {
+        return Err("redirect would cause protocol downgrade".to_owned());
+    }
+    Ok(Some(next))
 }
 
 /// A `Location` value resolved against the request URL (absolute, or
@@ -261,33 +276,6 @@ fn go_tls_error(e: &rustls::Error) -> String {
             }
         }
         other => format!("tls: {other}"),
-    }
-}
-
-/// Prints "waiting for <address> …" once if the request takes long; the
-/// watcher thread ends when the request does (the guard is dropped).
-struct Waiting {
-    done: Option<mpsc::Sender<()>>,
-}
-
-impl Waiting {
-    fn start(address: &str) -> Waiting {
-        let (tx, rx) = mpsc::channel::<()>();
-        let address = address.to_owned();
-        thread::spawn(move || {
-            if rx.recv_timeout(WAITING_AFTER) == Err(mpsc::RecvTimeoutError::Timeout) {
-                eprintln!("waiting for {address} …");
-            }
-        });
-        Waiting { done: Some(tx) }
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        if let Some(tx) = self.done.take() {
-            let _ = tx.send(());
-        }
     }
 }
 
