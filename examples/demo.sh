@@ -11,7 +11,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -z "${RSOPS:-}" ]; then
     echo "== cargo build --release"
     (cd "$ROOT" && cargo build --release --quiet)
-    RSOPS=$ROOT/target/release/rsops
+    target=${CARGO_TARGET_DIR:-target}
+    case $target in /*) ;; *) target=$ROOT/$target ;; esac
+    RSOPS=$target/release/rsops
 fi
 command -v age-keygen >/dev/null || { echo "demo: age-keygen not found (apt-get install age)" >&2; exit 1; }
 
