@@ -109,6 +109,7 @@ pub enum Error {
 
 impl Error {
     /// The exit status sops uses for this condition (cli.md §2.1).
+    #[allow(clippy::match_same_arms)] // grouped by meaning, as in cli.md §2.1's table
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::NoFileSpecified | Error::FileNotFound { .. } => 100,
@@ -185,6 +186,7 @@ If this is an encrypted file and you want to edit it, use the editor mode,
 for example: `sops my_file.yaml`";
 
 impl fmt::Display for Error {
+    #[allow(clippy::match_same_arms)] // one arm per sops wording, in cli.md's order
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::NoFileSpecified => f.write_str("Error: no file specified"),

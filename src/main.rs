@@ -4,6 +4,7 @@
 
 mod cli;
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -68,7 +69,7 @@ fn print_error(err: &Error) {
         // Only where stderr is a person: scripts that compare sops's exact
         // text see it unchanged.
         if std::io::stderr().is_terminal() {
-            text.push_str(&format!("hint: {hint}\n"));
+            let _ = writeln!(text, "hint: {hint}");
         }
     }
     let _ = std::io::stderr().write_all(text.as_bytes());
@@ -87,16 +88,16 @@ fn version_text(check_disabled: bool) -> String {
     }
 }
 
-fn run(parsed: cli::Cli) -> Result<(), Error> {
+fn run(parsed: &cli::Cli) -> Result<(), Error> {
     if let Some(cli::Command::Keyservice(a)) = &parsed.command {
         return run_keyservice(a, parsed.global.verbose);
     }
     let mut ctx = Context::from_process();
-    let resolved = resolve::resolve(&parsed, &ctx)?;
+    let resolved = resolve::resolve(parsed, &ctx)?;
     for w in &resolved.warnings {
         log("warning", w);
     }
-    let flags = resolve::key_service_args(&parsed);
+    let flags = resolve::key_service_args(parsed);
     let (services, skipped) = KeyServices::from_flags(flags.enable_local_keyservice, &flags.keyservice)?;
     // `publish` builds the list again for every file and warns there.
     if !matches!(resolved.request, Request::Publish(_)) {
@@ -185,13 +186,13 @@ fn main() -> ExitCode {
     let text = match parsed {
         Parsed::Help(h) => h.render(SOPS_VERSION),
         Parsed::Version(g) => version_text(g.disable_version_check && !g.check_for_updates),
-        Parsed::Complete(lines) => lines.iter().map(|l| format!("{l}\n")).collect(),
+        Parsed::Complete(lines) => lines.iter().flat_map(|l| [l.as_str(), "\n"]).collect(),
         Parsed::Run(c) if matches!(c.command, Some(cli::Command::Completion(_))) => match &c.command {
             Some(cli::Command::Completion(a)) => cli::completion_script(&a.shell).to_owned(),
             _ => unreachable!("matched above"),
         },
         Parsed::Run(c) => {
-            return match run(c) {
+            return match run(&c) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     print_error(&e);

@@ -374,13 +374,13 @@ fn azure_kv_rule_versions_are_looked_up_where_sops_does() {
     for key in ["nokey", "rulever"] {
         az.write(".sops.yaml", &rule(key));
         for (what, argv) in cases {
-            let mut outs = Vec::new();
+            let mut runs = Vec::new();
             for program in &programs {
                 std::fs::write(az.sb.work().join("file.yaml"), &file).expect("reset file");
                 let _ = std::fs::remove_file(az.sb.work().join("new.yaml"));
-                outs.push(az.run(program, argv, Auth::ManagedIdentity, age));
+                runs.push(az.run(program, argv, Auth::ManagedIdentity, age));
             }
-            let (ours, theirs) = (&outs[0], &outs[1]);
+            let (ours, theirs) = (&runs[0], &runs[1]);
             if theirs.stderr.contains("failed to fetch Azure Key to retrieve key version") {
                 failed_lookups += 1;
             }
@@ -410,11 +410,11 @@ fn azure_kv_groups_add_looks_up_or_skips() {
     for (key, logged) in [("grpkey", false), ("nokey", true)] {
         let url = AzureKv::url(key);
         let argv = ["groups", "add", "--file", "file.yaml", "--azure-kv", &url, "--age", &recipient];
-        let mut outs = Vec::new();
+        let mut runs = Vec::new();
         for program in &programs {
-            outs.push(az.run(program, &argv, Auth::ManagedIdentity, age));
+            runs.push(az.run(program, &argv, Auth::ManagedIdentity, age));
         }
-        let (ours, theirs) = (&outs[0], &outs[1]);
+        let (ours, theirs) = (&runs[0], &runs[1]);
         let (a, b) = (time.replace_all(&ours.stderr, "time=T"), time.replace_all(&theirs.stderr, "time=T"));
         assert_eq!((ours.code, &a), (theirs.code, &b), "{key}:\n  rsops: {ours}\n  sops:  {theirs}");
         assert_eq!(b.contains("msg=\"Failed to add key\""), logged, "{theirs}");

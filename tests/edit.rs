@@ -170,7 +170,7 @@ fn changed_lines(before: &str, after: &str) -> Vec<String> {
 
 fn wait_for_file(p: &Path) -> String {
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
+    while start.elapsed() < Duration::from_mins(1) {
         if let Ok(s) = std::fs::read_to_string(p) {
             if s.ends_with('\n') {
                 return s;
@@ -187,7 +187,7 @@ fn wait_child(child: &mut Child) -> std::process::ExitStatus {
         if let Some(s) = child.try_wait().unwrap() {
             return s;
         }
-        if start.elapsed() > Duration::from_secs(60) {
+        if start.elapsed() > Duration::from_mins(1) {
             let _ = child.kill();
             panic!("the process did not end");
         }
@@ -545,7 +545,7 @@ fn sigint_at_the_prompt_removes_the_plaintext() {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while walk(&e.tmp).is_empty() && start.elapsed() < Duration::from_secs(60) {
+    while walk(&e.tmp).is_empty() && start.elapsed() < Duration::from_mins(1) {
         std::thread::sleep(Duration::from_millis(20));
     }
     // Let it reach the prompt.
@@ -586,7 +586,7 @@ fn under_pty(
     let typist = std::thread::spawn(move || {
         if let Some(r) = ready {
             let start = Instant::now();
-            while !r.exists() && start.elapsed() < Duration::from_secs(60) {
+            while !r.exists() && start.elapsed() < Duration::from_mins(1) {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }

@@ -6,7 +6,7 @@
 //! Credentials. Every child runs in a sandbox with the guards of
 //! backends.md §7 (`util::gcp::GcpKms::env`). Without the `gcp` feature
 //! only the tests that need no GCP call run.
-#![cfg_attr(not(feature = "gcp"), allow(dead_code))]
+#![cfg_attr(not(feature = "gcp"), allow(dead_code, unused_imports))]
 
 use std::path::{Path, PathBuf};
 

@@ -1227,7 +1227,7 @@ fn tab_write_lines(
             line.push_str(cell);
             if j < widths.len() && j + 1 < cells.len() {
                 let pad = widths[j].saturating_sub(cell.chars().count());
-                line.extend(std::iter::repeat(' ').take(pad));
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
         out.push(line);

@@ -408,7 +408,7 @@ fn resolve_decrypt(ctx: &Context, cli: &Cli, a: &DecryptInputs<'_>) -> Result<Re
     Ok(Resolved { request: Request::Decrypt(req, output), warnings })
 }
 
-fn encrypt_inputs<'a>(e: &'a EncryptArgs) -> EncryptInputs<'a> {
+fn encrypt_inputs(e: &EncryptArgs) -> EncryptInputs<'_> {
     EncryptInputs {
         file: e.file.as_ref(),
         extra: &e.extra,
@@ -424,7 +424,7 @@ fn encrypt_inputs<'a>(e: &'a EncryptArgs) -> EncryptInputs<'a> {
     }
 }
 
-fn decrypt_inputs<'a>(d: &'a DecryptArgs) -> DecryptInputs<'a> {
+fn decrypt_inputs(d: &DecryptArgs) -> DecryptInputs<'_> {
     DecryptInputs {
         file: d.file.as_ref(),
         extra: &d.extra,
@@ -535,11 +535,10 @@ fn resolve_legacy(cli: &Cli, ctx: &Context) -> Result<Resolved, Error> {
     let abs = absolute(&ctx.cwd, file);
     super::resolve_mutate::check_key_change_target(&g.rotate_keys, &abs, true)?;
     let modes = [g.encrypt, g.decrypt, g.rotate, !g.set.is_empty()].iter().filter(|m| **m).count();
-    if g.encrypt || g.decrypt || g.rotate {
-        if !abs.exists() {
+    if (g.encrypt || g.decrypt || g.rotate)
+        && !abs.exists() {
             return Err(Error::FileNotFound { path: abs.display().to_string() });
         }
-    }
     if modes > 1 {
         return Err(Error::Unsupported(
             "rsops does not combine several of --encrypt, --decrypt, --rotate and --set in one run; sops's result there is only the last one's, so run them separately".to_owned(),

@@ -132,7 +132,7 @@ fn entries(items: &[Item], kind: KeyKind) -> Result<Vec<MasterKey>, String> {
     Ok(out)
 }
 
-/// Group order after loading: kms, gcp_kms, hckms, azure_kv, hc_vault, pgp, age.
+/// Group order after loading: `kms`, `gcp_kms`, `hckms`, `azure_kv`, `hc_vault`, `pgp`, `age`.
 const LOAD_ORDER: [KeyKind; 7] = [
     KeyKind::AwsKms,
     KeyKind::GcpKms,
@@ -182,6 +182,9 @@ pub fn from_value(value: &Value) -> Result<Metadata, String> {
             rule = Some(CryptRule::from_key(key, &v)?);
         }
     }
+    // Go's yaml/json decode a number into the `int` field the same way:
+    // fractional parts dropped, negatives read as no threshold.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let shamir_threshold = field(items, "shamir_threshold")
         .and_then(|s| s.parse::<f64>().ok())
         .map_or(0, |f| if f > 0.0 { f as usize } else { 0 });
@@ -290,8 +293,8 @@ fn metadata_name(kind: KeyKind) -> &'static str {
 }
 
 /// Writes the metadata map in sops 3.11's order (format.md §6.4):
-/// shamir_threshold, key_groups, kms, gcp_kms, azure_kv, hc_vault, age,
-/// lastmodified, mac, pgp, the rule, mac_only_encrypted, version.
+/// `shamir_threshold`, `key_groups`, `kms`, `gcp_kms`, `azure_kv`, `hc_vault`, `age`,
+/// `lastmodified`, `mac`, `pgp`, the rule, `mac_only_encrypted`, `version`.
 pub fn to_value(meta: &Metadata, empty: EmptyList) -> Value {
     let mut out = Vec::new();
     if meta.shamir_threshold != 0 {

@@ -6,6 +6,8 @@
 //! date library would round or normalise differently, so the few rules are
 //! written out here.
 
+use std::fmt::Write as _;
+
 /// A parsed RFC 3339 time, kept in its own offset as Go keeps it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GoTime {
@@ -100,7 +102,7 @@ fn push_offset(out: &mut String, offset: i32) {
     } else {
         let sign = if offset < 0 { '-' } else { '+' };
         let a = offset.unsigned_abs();
-        out.push_str(&format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60));
+        let _ = write!(out, "{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60);
     }
 }
 

@@ -95,7 +95,7 @@ pub fn wrap_one(key: &KeyRef, data: &[u8], ctx: &Context) -> Result<String, Stri
         KeyRef::Vault { address, engine_path, key_name } => {
             ctx.vault().wrap(&crate::keys::vault::TransitKey { address, engine_path, key_name }, data)
         }
-        other => Err(format!("rsops cannot use {} keys yet: this build has no {} key source", other.kind().name(), other.kind().name())),
+        other @ KeyRef::Hckms { .. } => Err(format!("rsops cannot use {} keys yet: this build has no {} key source", other.kind().name(), other.kind().name())),
     }
 }
 

@@ -13,6 +13,8 @@ pub mod rotate;
 pub mod set_unset;
 pub mod updatekeys;
 
+use std::fmt::Write as _;
+
 use crate::context::Context;
 use crate::crypt::{mac, DataKey};
 use crate::error::Error;
@@ -85,7 +87,7 @@ pub fn decrypt_tree(
         let mut m = e.message.clone();
         if !e.path.is_empty() {
             // sops's text first (scripts match it), then where it happened.
-            m.push_str(&format!("\n(the value at {})", e.path_display()));
+            let _ = write!(m, "\n(the value at {})", e.path_display());
         }
         Error::DecryptTree(m)
     })?;

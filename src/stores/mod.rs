@@ -27,6 +27,7 @@ pub enum Format {
 impl Format {
     /// The store sops picks for a path: by its (case-sensitive) extension,
     /// binary for anything else, including the empty path used for stdin.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)] // `x.YAML` is binary to sops too
     pub fn from_path(path: &str) -> Format {
         if path.ends_with(".yaml") || path.ends_with(".yml") {
             Format::Yaml

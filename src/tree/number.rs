@@ -100,10 +100,10 @@ pub fn format_float_g(v: f64) -> String {
         return if v.is_sign_negative() { "-0" } else { "0" }.to_owned();
     }
     let (neg, digits, exp) = shortest(v);
-    if !(-4..6).contains(&exp) {
-        exponent(neg, &digits, exp)
-    } else {
+    if (-4..6).contains(&exp) {
         positional(neg, &digits, exp)
+    } else {
+        exponent(neg, &digits, exp)
     }
 }
 

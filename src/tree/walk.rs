@@ -5,6 +5,7 @@
 //! (key matches on the path, active comments per level, §4.4) and the MAC
 //! (§5.1), and each leaf is either sealed or opened in place.
 
+use std::fmt::Write as _;
 use std::collections::HashMap;
 
 use rand::RngCore;
@@ -53,7 +54,10 @@ pub struct WalkError {
 impl WalkError {
     /// The path in `--extract` syntax, e.g. `["db"]["password"]`.
     pub fn path_display(&self) -> String {
-        self.path.iter().map(|k| format!("[{k:?}]")).collect()
+        self.path.iter().fold(String::new(), |mut out, k| {
+            let _ = write!(out, "[{k:?}]");
+            out
+        })
     }
 }
 
@@ -198,10 +202,7 @@ impl<'a> Walker<'a> {
                     self.aad.push_str(k);
                     self.aad.push(':');
                     let matched = key_matched || self.rule.key_matches(k);
-                    let result = self.walk_value(v, matched);
-                    if result.is_err() {
-                        return result;
-                    }
+                    self.walk_value(v, matched)?;
                     self.aad.truncate(len);
                     self.bounds.pop();
                     self.end_item();
@@ -271,15 +272,14 @@ impl<'a> Walker<'a> {
                 let iv = ivs.and_then(|c| c.ivs.get(&c.digest(self.aad.as_bytes(), text.as_bytes())).copied());
                 Some(value::encrypt(self.key, text.as_bytes(), self.aad.as_bytes(), ValueType::Comment, iv))
             }
-            Mode::Decrypt(ivs) => match value::decrypt(self.key, text, self.aad.as_bytes()) {
-                Ok(Value::Comment(plain)) => {
+            Mode::Decrypt(ivs) => {
+                if let Ok(Value::Comment(plain)) = value::decrypt(self.key, text, self.aad.as_bytes()) {
                     if let (Some(cache), Some(iv)) = (ivs.as_deref_mut(), value::iv_of(text)) {
                         let d = cache.digest(self.aad.as_bytes(), plain.as_bytes());
                         cache.ivs.insert(d, iv);
                     }
                     Some(plain)
-                }
-                _ => {
+                } else {
                     // sops keeps such a comment in clear and only warns
                     // (format.md §10).
                     if !self.warnings.iter().any(|w| w == UNENCRYPTED_COMMENT_WARNING) {
@@ -287,7 +287,7 @@ impl<'a> Walker<'a> {
                     }
                     None
                 }
-            },
+            }
         }
     }
 

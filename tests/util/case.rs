@@ -32,7 +32,7 @@ pub(crate) struct Case {
     pub(crate) stderr_contains: String,
     pub(crate) interop: bool,
     pub(crate) roundtrip_identity: Vec<String>,
-    /// Import `testdata/keys/pgp/*.asc` into the GnuPG home of every run.
+    /// Import `testdata/keys/pgp/*.asc` into the `GnuPG` home of every run.
     pub(crate) pgp: bool,
     /// Files of `testdata/keys/ssh/` put into `~/.ssh/` for every run.
     pub(crate) ssh_keys: Vec<String>,

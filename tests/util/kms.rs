@@ -54,6 +54,7 @@ pub(crate) trait KmsBox {
     }
 
     /// Writes `text` to `name` in the sandbox's work folder.
+    #[cfg_attr(not(feature = "gcp"), allow(dead_code))] // only the GCP tests write configs
     fn write(&self, name: &str, text: &str) {
         std::fs::write(self.sandbox().work().join(name), text).expect("write");
     }

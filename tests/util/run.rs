@@ -36,7 +36,7 @@ const CLEARED_NAMES: &[&str] = &[
 ];
 
 /// How long one command may run before it is killed.
-const DEADLINE: Duration = Duration::from_secs(60);
+const DEADLINE: Duration = Duration::from_mins(1);
 
 /// The binary under test: the crate's `rsops`, or `$RSOPS_TEST_BIN` (used to
 /// run the suite against the real sops, which must pass it: that is how the
@@ -109,7 +109,7 @@ impl Sandbox {
         path
     }
 
-    /// A GnuPG home (`home/gnupg`, the sandbox's `GNUPGHOME`) holding the
+    /// A `GnuPG` home (`home/gnupg`, the sandbox's `GNUPGHOME`) holding the
     /// keys of `testdata/keys/pgp/`, imported with the real gpg.
     pub(crate) fn import_pgp_keys(&self) {
         let gnupg = self.home.join("gnupg");

@@ -156,7 +156,7 @@ impl Conn {
     fn open(location: &Location) -> Result<Conn, String> {
         let stream = location.connect()?;
         // A pinentry may take a person's time; a dead agent should not hang us forever.
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(300)));
+        let _ = stream.set_read_timeout(Some(Duration::from_mins(5)));
         let writer = stream.try_clone().map_err(|e| e.to_string())?;
         let mut conn = Conn { reader: BufReader::new(stream), writer };
         conn.response(|_| Ok(Vec::new()))?;

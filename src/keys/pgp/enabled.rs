@@ -171,7 +171,7 @@ impl Keys {
             .alive()
             .revoked(false)
             .key_flags(encryption_flags())
-            .filter(|k| exact.map_or(true, |fp| k.key().fingerprint().to_hex().eq_ignore_ascii_case(fp)))
+            .filter(|k| exact.is_none_or(|fp| k.key().fingerprint().to_hex().eq_ignore_ascii_case(fp)))
             // gpg encrypts to the newest usable encryption subkey only.
             .max_by_key(|k| k.key().creation_time())
             .ok_or_else(|| format!("key with fingerprint '{fingerprint}' has no usable encryption key"))?;
