@@ -270,16 +270,7 @@ impl Checker<'_> {
     fn terror(&mut self, id: usize, ty: &Ty) {
         let n = &self.doc.nodes[id];
         let tag = self.tag(id);
-        let value = if n.kind == Kind::Scalar {
-            let v = n.value.as_bytes();
-            if v.len() > 10 {
-                format!(" `{}...`", String::from_utf8_lossy(&v[..7]))
-            } else {
-                format!(" `{}`", n.value)
-            }
-        } else {
-            String::new()
-        };
+        let value = if n.kind == Kind::Scalar { crate::stores::yaml::terror_value(&n.value) } else { String::new() };
         self.errors.push(format!("line {}: cannot unmarshal {tag}{value} into {}", n.line, ty.name()));
     }
 

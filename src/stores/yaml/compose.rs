@@ -331,6 +331,17 @@ fn allowed_alias_ratio(decode_count: u64) -> f64 {
 }
 
 
+/// The value part of a go-yaml `terror` for a scalar: `` `value` ``, cut
+/// to its first 7 bytes and `...` when longer than 10, after a space.
+pub(crate) fn terror_value(value: &str) -> String {
+    let v = value.as_bytes();
+    if v.len() > 10 {
+        format!(" `{}...`", String::from_utf8_lossy(&v[..7]))
+    } else {
+        format!(" `{value}`")
+    }
+}
+
 impl Decoder<'_> {
     fn terror(&mut self, id: NodeId, tag: &str, out: Target) {
         let n = &self.nodes[id];
@@ -339,16 +350,7 @@ impl Decoder<'_> {
         } else {
             n.tag.clone()
         };
-        let value = if tag != SEQ_TAG && tag != MAP_TAG {
-            let v = n.value.as_bytes();
-            if v.len() > 10 {
-                format!(" `{}...`", String::from_utf8_lossy(&v[..7]))
-            } else {
-                format!(" `{}`", n.value)
-            }
-        } else {
-            String::new()
-        };
+        let value = if tag != SEQ_TAG && tag != MAP_TAG { terror_value(&n.value) } else { String::new() };
         self.terrors.push(format!(
             "line {}: cannot unmarshal {}{} into {}",
             n.line,

@@ -19,6 +19,7 @@
 //! layout decision comes out as sops makes it.
 
 mod compose;
+pub(crate) use compose::terror_value;
 mod emitter;
 mod parser;
 mod reader;
