@@ -55,14 +55,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tlskit  # noqa: E402
 
-import datetime  # noqa: E402
 import hashlib  # noqa: E402
 
 from cryptography import x509  # noqa: E402
 from cryptography.exceptions import InvalidSignature  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 
 VAULT_HOST = "sopstest.vault.azure.net"
 LOGIN_HOST = "login.microsoftonline.com"
@@ -122,18 +120,8 @@ PADDINGS = {
 
 
 def make_cert(subject, key, issuer=None, issuer_key=None, ca=False):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer or name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .sign(issuer_key or key, hashes.SHA256())
+    return tlskit.make_cert(
+        subject, key, issuer, issuer_key, [(x509.BasicConstraints(ca=ca, path_length=None), True)]
     )
 
 

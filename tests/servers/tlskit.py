@@ -6,6 +6,9 @@ this directory import it with `sys.path.insert(0, os.path.dirname(__file__))`.
 
 API
 ---
+make_cert(subject, key, issuer, issuer_key, extensions) -> Certificate
+    One certificate, valid from an hour ago for two days.
+
 make_ca(directory, names) -> TlsFiles
     Writes `ca.pem` (self-signed EC P-256 CA: CA:true, keyCertSign) and a
     server certificate `server.pem` + key `server-key.pem` signed by it, with
@@ -57,61 +60,54 @@ def _name(common_name):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+def make_cert(subject, key, issuer=None, issuer_key=None, extensions=()):
+    """A certificate for `key` with common name `subject`, signed by
+    `issuer_key` as `issuer` (an x509.Name; self-signed when omitted), valid
+    from an hour ago for two days, with `extensions` as (extension, critical)
+    pairs. The servers here that need other certificates use it too."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(issuer or _name(subject))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def _key_usage(ca):
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=ca,
+        crl_sign=ca, encipher_only=False, decipher_only=False,
+    )
+
+
 def make_ca(directory, names=()):
     os.makedirs(directory, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("rsops test CA")
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_cert = make_cert("rsops test CA", ca_key, extensions=[
+        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (_key_usage(ca=True), True),
+        (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
+    ])
 
     key = ec.generate_private_key(ec.SECP256R1())
     sans = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     sans += [x509.DNSName(n) for n in names if n != "localhost"]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(names[0] if names else "localhost"))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    cert = make_cert(names[0] if names else "localhost", key, ca_cert.subject, ca_key, [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (_key_usage(ca=False), True),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+        (x509.SubjectAlternativeName(sans), False),
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+    ])
 
     files = TlsFiles(
         os.path.abspath(os.path.join(directory, "ca.pem")),
